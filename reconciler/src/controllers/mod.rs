@@ -1,0 +1,21 @@
+//! Controllers: one per resource kind, each with the same contract.
+//!
+//! `observe` reads the world, `plan` compares it with the spec and returns the
+//! actions needed (printable for `mailroom plan`), `apply` performs one action
+//! idempotently. A controller is never told why it runs. Errors say whether
+//! retrying can help: transient ones retry with capped, jittered backoff;
+//! permanent ones are shown in status and wait for the spec or the operator's
+//! files to change.
+
+pub mod certificate;
+pub mod daemon;
+pub mod listeners;
+
+/// Whether retrying an action can succeed without a change to the spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Retry after a backoff delay (I/O hiccup, a peer not up yet).
+    Transient,
+    /// Retry only after the spec or the operator's files change.
+    Permanent,
+}
