@@ -34,7 +34,7 @@ const RETRY: Duration = Duration::from_secs(5);
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
     #[error("{0}")]
-    Spec(#[from] mailroom_spec::load::SpecErrors),
+    Spec(#[from] mailroom_spec::SpecErrors),
     #[error("cannot use state directory {path}: {source}")]
     StateDir { path: PathBuf, source: std::io::Error },
     #[error("cannot install signal handlers: {0}")]
@@ -80,7 +80,10 @@ pub async fn run(spec_path: &Path) -> Result<(), AgentError> {
         tokio::select! {
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
-            _ = hangup.recv() => agent.reconcile("sighup").await,
+            _ = hangup.recv() => {
+                agent.reconcile("sighup").await;
+                agent.reload_daemons();
+            }
             Some(()) = spec_events.recv() => {
                 watch::settle(&mut spec_events).await;
                 agent.reconcile("spec-changed").await;
@@ -179,6 +182,14 @@ impl Agent {
         }
     }
 
+    /// Asks every daemon to reload, as an operator's SIGHUP requests even when
+    /// nothing the agent tracks has changed.
+    fn reload_daemons(&self) {
+        for daemon in self.daemons.values() {
+            daemon.reload();
+        }
+    }
+
     fn board_has_spec(&self) -> bool {
         self.board.snapshot().resources.iter().any(|r| r.kind == "spec")
     }
@@ -213,9 +224,7 @@ impl Agent {
                 let changed = self.rendered.as_ref().map(|r| &r.fingerprint) != Some(&rendered.fingerprint);
                 self.rendered = Some(rendered);
                 if changed {
-                    for daemon in self.daemons.values() {
-                        daemon.reload();
-                    }
+                    self.reload_daemons();
                 }
             }
             Err(error) => {

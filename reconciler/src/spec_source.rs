@@ -5,7 +5,7 @@ use std::ffi::OsStr;
 use std::process::{Command, Output, Stdio};
 
 use mailroom_spec::HostSpec;
-use mailroom_spec::load::SpecErrors;
+use mailroom_spec::SpecErrors;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -37,7 +37,7 @@ impl Revision {
 
 /// Reads, validates and identifies the spec at `path`.
 pub fn load(path: &Path) -> Result<LoadedSpec, SpecErrors> {
-    let spec = mailroom_spec::load::load_file(path)?;
+    let spec = mailroom_spec::load_file(path)?;
     let bytes = std::fs::read(path).unwrap_or_default();
     Ok(LoadedSpec { spec, revision: revision_of(path, &bytes) })
 }

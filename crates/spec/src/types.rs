@@ -10,19 +10,26 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::patterns;
+
 /// The whole description of one mail host.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HostSpec {
     /// Spec format version; only `1` exists.
+    #[schemars(extend("const" = 1))]
     pub version: u32,
     /// Fully qualified name of this host, used in the SMTP greeting, `Received:`
     /// headers and as the certificate's first name.
+    #[schemars(pattern(patterns::DNS_NAME), length(max = 253))]
     pub hostname: String,
     /// Folder that holds certificates, keys, the queue and the mail store.
+    /// A relative path is relative to the working directory of `mailroom`.
     #[serde(default = "default_state_dir")]
+    #[schemars(length(min = 1))]
     pub state_dir: PathBuf,
     /// Mail domains this host accepts mail for.
+    #[schemars(length(min = 1))]
     pub domains: Vec<Domain>,
     /// Mailboxes with a login.
     #[serde(default)]
@@ -34,6 +41,7 @@ pub struct HostSpec {
     /// `alice+news@` reaches `alice@` (Postfix `recipient_delimiter`).
     /// `null` turns plus-addressing off.
     #[serde(default = "default_recipient_delimiter")]
+    #[schemars(pattern(patterns::RECIPIENT_DELIMITER))]
     pub recipient_delimiter: Option<String>,
     /// Sockets the host listens on, each with one role.
     pub listeners: Vec<Listener>,
@@ -51,7 +59,9 @@ pub struct HostSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Domain {
-    /// The domain name, lower case, without a trailing dot.
+    /// The domain name without a trailing dot. Internationalized names are
+    /// written as A-labels (`xn--...`).
+    #[schemars(pattern(patterns::DNS_NAME), length(max = 253))]
     pub name: String,
     /// DKIM signing policy for mail from this domain.
     #[serde(default)]
@@ -73,6 +83,7 @@ pub struct DkimPolicy {
     pub algorithm: DkimAlgorithm,
     /// Days a key stays active before a new one replaces it.
     #[serde(default = "default_rotation_days")]
+    #[schemars(range(min = 1))]
     pub rotation_days: u32,
 }
 
@@ -90,8 +101,10 @@ impl Default for DkimPolicy {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum DkimAlgorithm {
+    /// RSA with SHA-256 (RFC 6376), which every verifier supports.
     #[default]
     RsaSha256,
+    /// Ed25519 with SHA-256 (RFC 8463).
     Ed25519Sha256,
 }
 
@@ -99,13 +112,17 @@ pub enum DkimAlgorithm {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Account {
-    /// The account's address, which is also its login name.
+    /// The account's address, which is also its login name. Compared
+    /// without regard to case.
+    #[schemars(pattern(patterns::ADDRESS), length(max = 254))]
     pub address: String,
     /// Password hash in PHC `$argon2id$...` form or SHA512-crypt `$6$...` form,
     /// as printed by `mailroom hash-password`.
+    #[schemars(pattern(patterns::PASSWORD_HASH))]
     pub password_hash: String,
     /// Mailbox size limit in bytes; absent means unlimited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     pub quota_bytes: Option<u64>,
 }
 
@@ -114,8 +131,10 @@ pub struct Account {
 #[serde(deny_unknown_fields)]
 pub struct Alias {
     /// The alias address, or `@domain` for a catch-all of that domain.
+    #[schemars(pattern(patterns::ALIAS_ADDRESS), length(max = 254))]
     pub address: String,
     /// Local accounts or aliases that receive the mail.
+    #[schemars(length(min = 1), inner(pattern(patterns::ADDRESS)))]
     pub targets: Vec<String>,
 }
 
@@ -125,7 +144,9 @@ pub struct Alias {
 pub struct Listener {
     /// What is served on the socket.
     pub role: ListenerRole,
-    /// `address:port`, with IPv6 addresses in brackets (`[::1]:25`).
+    /// `address:port`, with IPv6 addresses in brackets (`[::1]:25`). Port 0
+    /// lets the system pick a free port.
+    #[schemars(pattern(patterns::LISTEN_ADDRESS))]
     pub address: String,
 }
 
@@ -165,18 +186,22 @@ impl ListenerRole {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "mode", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Tls {
-    /// A certificate generated and signed by the host itself at first start.
-    /// Clients cannot verify it; meant for development.
+    /// A certificate generated and signed by the host itself at first start,
+    /// for `hostname`, the extra names and `localhost`. Clients verify it only
+    /// when given the file as a trust anchor; meant for development.
     SelfSigned {
         /// Extra DNS names besides `hostname`.
         #[serde(default)]
+        #[schemars(inner(pattern(patterns::DNS_NAME)))]
         extra_names: Vec<String>,
     },
     /// Certificate and key files managed by the operator.
     Files {
-        /// PEM file with the certificate followed by its chain.
+        /// PEM file with the certificate followed by its chain; an absolute path.
+        #[schemars(pattern(patterns::ABSOLUTE_PATH))]
         cert_file: PathBuf,
-        /// PEM file with the private key.
+        /// PEM file with the private key; an absolute path.
+        #[schemars(pattern(patterns::ABSOLUTE_PATH))]
         key_file: PathBuf,
     },
     /// A certificate ordered from an ACME certificate authority.
@@ -186,25 +211,33 @@ pub enum Tls {
     Acme {
         /// ACME directory URL.
         #[serde(default = "default_acme_directory")]
+        #[schemars(pattern(patterns::HTTPS_URL))]
         directory: String,
         /// Contact URLs for the ACME account, such as `mailto:postmaster@example.com`.
+        #[schemars(inner(pattern(patterns::MAILTO_URL)))]
         contact: Vec<String>,
         /// Challenge type used to prove control of the names.
         #[serde(default)]
         challenge: AcmeChallenge,
         /// Extra DNS names besides `hostname`.
         #[serde(default)]
+        #[schemars(inner(pattern(patterns::DNS_NAME)))]
         extra_names: Vec<String>,
     },
 }
 
-/// ACME challenge type (RFC 8555 section 8, RFC 8737).
+/// ACME challenge type (RFC 8555 section 8, RFC 8737), spelt as in the RFCs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
 pub enum AcmeChallenge {
+    /// A token served over HTTP on port 80 (RFC 8555 section 8.3).
     #[default]
+    #[serde(rename = "http-01")]
     Http01,
+    /// A certificate served over TLS on port 443 with ALPN `acme-tls/1` (RFC 8737).
+    #[serde(rename = "tls-alpn-01")]
     TlsAlpn01,
+    /// A TXT record at `_acme-challenge.<name>` (RFC 8555 section 8.4).
+    #[serde(rename = "dns-01")]
     Dns01,
 }
 
@@ -220,21 +253,30 @@ pub enum Relay {
     /// Amazon SES SMTP interface.
     Ses {
         /// AWS region of the SES endpoint, such as `us-east-1`.
+        #[schemars(pattern(patterns::AWS_REGION))]
         region: String,
         /// IAM access key id used as the SMTP user name.
+        #[schemars(pattern(patterns::ACCESS_KEY_ID))]
         access_key_id: String,
         /// File holding the IAM secret access key.
         secret_access_key_file: PathBuf,
         /// `host:port` of the SES SMTP endpoint; defaults to
         /// `email-smtp.<region>.amazonaws.com:587`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(pattern(patterns::HOST_PORT))]
         endpoint: Option<String>,
     },
     /// Any other smarthost with SMTP AUTH.
     Smtp {
+        /// Host name or IP address of the smarthost.
+        #[schemars(length(min = 1))]
         host: String,
+        /// Submission port of the smarthost.
         #[serde(default = "default_submission_port")]
+        #[schemars(range(min = 1))]
         port: u16,
+        /// SMTP AUTH user name.
+        #[schemars(length(min = 1))]
         username: String,
         /// File holding the SMTP password.
         password_file: PathBuf,
@@ -247,9 +289,11 @@ pub enum Relay {
 pub struct Limits {
     /// Largest accepted message in bytes, advertised with SIZE (RFC 1870).
     #[serde(default = "default_max_message_size")]
+    #[schemars(range(min = 1))]
     pub max_message_size: u64,
-    /// Most recipients accepted in one transaction.
+    /// Maximum number of recipients in one transaction.
     #[serde(default = "default_max_recipients")]
+    #[schemars(range(min = 1))]
     pub max_recipients: u32,
 }
 

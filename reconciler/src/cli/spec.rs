@@ -31,7 +31,7 @@ pub fn check(path: &Path) -> ExitCode {
 }
 
 pub fn schema() -> ExitCode {
-    println!("{:#}", mailroom_spec::load::json_schema());
+    print!("{}", mailroom_spec::json_schema_text());
     ExitCode::SUCCESS
 }
 

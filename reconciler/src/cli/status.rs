@@ -57,7 +57,7 @@ fn target(spec: Option<&Path>, url: Option<&str>) -> Result<String, String> {
     let Some(path) = spec else {
         return Ok(DEFAULT_STATUS.to_owned());
     };
-    let spec = mailroom_spec::load::load_file(path).map_err(|e| e.to_string())?;
+    let spec = mailroom_spec::load_file(path).map_err(|e| e.to_string())?;
     spec.listeners
         .iter()
         .find(|l| l.role == ListenerRole::Status)

@@ -83,7 +83,16 @@ impl DesiredCertificate {
             key_file: dir.join("key.pem"),
         };
         match &spec.tls {
-            Tls::SelfSigned { extra_names } => generated(own(extra_names), Source::SelfSigned),
+            Tls::SelfSigned { extra_names } => {
+                // A self-signed certificate serves development and local
+                // clients; some (mbsync) verify by DNS name only, so it also
+                // names `localhost`.
+                let mut names = own(extra_names);
+                if !names.iter().any(|n| n == "localhost") {
+                    names.push("localhost".to_owned());
+                }
+                generated(names, Source::SelfSigned)
+            }
             Tls::Acme { extra_names, .. } => generated(own(extra_names), Source::AcmePending),
             Tls::Files { cert_file, key_file } => Self {
                 names: own(&[]),
