@@ -102,11 +102,19 @@ def fetch_with_mbsync(host, tmp_path, account):
         Near :local:INBOX
         Create Near
         Sync Pull
+        SyncState *
         """))
     result = subprocess.run(["mbsync", "-c", str(config), "inbox"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     files = [p for sub in ("new", "cur") for p in (local / "INBOX" / sub).iterdir()]
-    return [p.read_bytes() for p in files]
+    # mbsync stores local Maildir files with LF line endings, the Unix
+    # convention, and adds its own X-TUID header while syncing. Every line we
+    # send ends in CRLF and has no X-TUID, so this restores the fetched bytes.
+    fetched = []
+    for path in files:
+        lines = path.read_bytes().split(b"\n")
+        fetched.append(b"\r\n".join(line for line in lines if not line.startswith(b"X-TUID: ")))
+    return fetched
 
 
 def test_swaks_message_reaches_imap_clients_intact(dev_host, tmp_path):

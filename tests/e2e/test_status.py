@@ -2,12 +2,14 @@
 
 import os
 import re
+import signal
+import smtplib
 import socket
 import subprocess
 import urllib.error
 import urllib.request
 
-from mailhost import MAILROOM_BIN, STATUS, MailHost, wait_for
+from mailhost import MAILROOM_BIN, MX, STATUS, MailHost, wait_for
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
@@ -90,3 +92,21 @@ def test_notifies_systemd_and_stops_on_sigterm(tmp_path):
     for pid in child_pids:
         assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
     assert not (host.state_dir / "run" / "agent.pid").exists()
+
+
+def test_sighup_reloads_without_closing_sockets(dev_host):
+    pids = {r["name"]: r["observed"]["pid"] for r in dev_host.status()["resources"] if r["kind"] == "daemon"}
+    in_flight = smtplib.SMTP(*MX, timeout=10)
+    in_flight.ehlo("before.example.net")
+
+    os.kill(dev_host.process.pid, signal.SIGHUP)
+    wait_for(lambda: dev_host.log_path.read_text().count("configuration reloaded") >= 2, 10,
+             "both daemons to log the reload")
+
+    in_flight.sendmail("sender@example.net", ["bob@example.test"], "Subject: in flight\r\n\r\nstarted before SIGHUP\r\n")
+    in_flight.quit()
+    with smtplib.SMTP(*MX, timeout=10) as after:
+        after.sendmail("sender@example.net", ["bob@example.test"], "Subject: after\r\n\r\nstarted after SIGHUP\r\n")
+    assert len(dev_host.messages("bob@example.test")) == 2
+    now = {r["name"]: r["observed"]["pid"] for r in dev_host.status()["resources"] if r["kind"] == "daemon"}
+    assert now == pids

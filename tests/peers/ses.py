@@ -1,0 +1,58 @@
+"""Starts the SES stand-in (`tools/ses_server.py`) and reads what it stored."""
+
+import json
+import secrets
+from pathlib import Path
+
+from . import procs
+
+SERVER_SCRIPT = Path(__file__).parent / "tools" / "ses_server.py"
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+class SesStandIn:
+    """An SES-like smarthost on `host`:`port`, with one user and a certificate from the lab CA."""
+
+    def __init__(self, host, folder, ca, hostname="email-smtp.example.net", port=587, user="AKIALABTESTUSER"):
+        self.host = host
+        self.folder = Path(folder)
+        self.ca = ca
+        self.hostname = hostname
+        self.port = port
+        self.user = user
+        self.password = secrets.token_urlsafe(24)
+        self.inbox = self.folder / "messages"
+        self.process = None
+
+    def start(self):
+        self.folder.mkdir(parents=True, exist_ok=True)
+        cert, key = self.ca.issue("ses", [self.hostname], [self.host.address])
+        password_file = self.folder / "password"
+        password_file.write_text(self.password)
+        password_file.chmod(0o600)
+        argv = [
+            DEBIAN_PYTHON, SERVER_SCRIPT,
+            "--address", self.host.address,
+            "--port", self.port,
+            "--hostname", self.hostname,
+            "--cert", cert,
+            "--key", key,
+            "--user", self.user,
+            "--password-file", password_file,
+            "--folder", self.inbox,
+        ]
+        self.process = self.host.start("ses stand-in", argv, self.folder / "ses.log")
+        self.process.wait_ready(lambda: self.host.listening(self.port, self.host.address), f"listening on {self.port}")
+        return self
+
+    def stop(self):
+        if self.process:
+            self.process.stop()
+
+    def messages(self):
+        """Return the stored messages in arrival order, each as (envelope dict, bytes)."""
+        stored = []
+        for eml in sorted(self.inbox.glob("*.eml")):
+            envelope = json.loads(eml.with_suffix(".json").read_text())
+            stored.append((envelope, eml.read_bytes()))
+        return stored
