@@ -87,6 +87,7 @@ pub fn runtime(applied: &LoadedSpec, state: &StateDir, cert: CertFiles) -> Resul
         cert_file: cert.cert_file.clone(),
         key_file: cert.key_file.clone(),
         mail_root: state.mail_root(),
+        queue_root: state.queue_root(),
     };
     let config_json = serde_json::to_vec_pretty(&config).expect("runtime config serialises");
     let applied_json = serde_json::to_vec_pretty(&json!({ "revision": applied.revision, "spec": applied.spec }))

@@ -50,6 +50,10 @@ impl StateDir {
     pub fn mail_root(&self) -> PathBuf {
         self.root.join("mail")
     }
+
+    pub fn queue_root(&self) -> PathBuf {
+        self.root.join("queue")
+    }
 }
 
 /// Writes `data` to `path` so that readers see the old or the new content,

@@ -21,6 +21,8 @@ pub struct RuntimeConfig {
     pub key_file: PathBuf,
     /// Root of the Maildir store, `<state_dir>/mail`.
     pub mail_root: PathBuf,
+    /// Root of the outbound queue, `<state_dir>/queue`.
+    pub queue_root: PathBuf,
 }
 
 impl RuntimeConfig {

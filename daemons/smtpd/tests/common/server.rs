@@ -59,6 +59,7 @@ impl TestServer {
             cert_file,
             key_file,
             mail_root,
+            queue_root: directory.path().join("queue"),
         };
         let generation = Generation {
             number: 1,
