@@ -26,7 +26,7 @@ pub struct Revision {
 }
 
 impl Revision {
-    /// The short form used in logs and the runtime config.
+    /// Returns the short form used in logs and the runtime config.
     pub fn short(&self) -> String {
         match &self.git_commit {
             Some(commit) => format!("git:{}", &commit[..commit.len().min(12)]),

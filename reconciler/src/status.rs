@@ -19,7 +19,7 @@ pub struct ResourceStatus {
     pub ready: bool,
     /// A CamelCase word for the state, such as `Running` or `InvalidSpec`.
     pub reason: String,
-    /// What an operator needs to know, including the fix when not ready.
+    /// Explanation for an operator, including the fix when not ready.
     pub message: String,
     /// When `ready` last changed, RFC 3339.
     #[serde(serialize_with = "rfc3339")]
@@ -129,7 +129,7 @@ impl StatusBoard {
 }
 
 impl Snapshot {
-    /// A one-line summary for systemd's `STATUS=`.
+    /// Returns a one-line summary for systemd's `STATUS=`.
     pub fn summary(&self) -> String {
         let waiting: Vec<String> =
             self.resources.iter().filter(|r| !r.ready).map(|r| format!("{} {}: {}", r.kind, r.name, r.reason)).collect();

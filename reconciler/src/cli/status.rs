@@ -1,4 +1,4 @@
-//! `mailroom status`: asks a running agent's status endpoint.
+//! `mailroom status`: fetches and prints a running agent's status document.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
