@@ -24,9 +24,18 @@ pub fn watchdog() {
 
 /// Returns how often to ping the watchdog: half of `WATCHDOG_USEC`, as
 /// sd_watchdog_enabled(3) advises, or `None` when no watchdog is set.
+///
+/// Parsed here rather than with `sd_notify::watchdog_enabled`, which also
+/// requires `WATCHDOG_PID`; the man page makes that variable optional and
+/// only says that, when set, it must name this process.
 pub fn watchdog_interval() -> Option<Duration> {
-    let mut usec = 0;
-    sd_notify::watchdog_enabled(false, &mut usec).then(|| Duration::from_micros(usec / 2))
+    let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok().filter(|usec| *usec > 0)?;
+    if let Ok(pid) = std::env::var("WATCHDOG_PID") {
+        if pid.parse::<u32>().ok() != Some(std::process::id()) {
+            return None;
+        }
+    }
+    Some(Duration::from_micros(usec / 2))
 }
 
 fn send(states: &[NotifyState<'_>]) {

@@ -76,12 +76,16 @@ def test_notifies_systemd_and_stops_on_sigterm(tmp_path):
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(str(notify_path))
     notify.settimeout(30)
-    host = MailHost(tmp_path, env={"NOTIFY_SOCKET": str(notify_path)})
+    host = MailHost(tmp_path, env={"NOTIFY_SOCKET": str(notify_path), "WATCHDOG_USEC": "200000"})
     try:
         host.start()
         messages = []
-        while not any(b"READY=1" in m for m in messages):
+        for _ in range(100):
+            if any(b"READY=1" in m for m in messages) and any(b"WATCHDOG=1" in m for m in messages):
+                break
             messages.append(notify.recv(4096))
+        assert any(b"READY=1" in m for m in messages), messages
+        assert any(b"WATCHDOG=1" in m for m in messages), messages
         assert any(b"STATUS=" in m for m in messages)
         child_pids = [r["observed"]["pid"] for r in host.status()["resources"] if r["kind"] == "daemon"]
     finally:
@@ -110,3 +114,20 @@ def test_sighup_reloads_without_closing_sockets(dev_host):
     assert len(dev_host.messages("bob@example.test")) == 2
     now = {r["name"]: r["observed"]["pid"] for r in dev_host.status()["resources"] if r["kind"] == "daemon"}
     assert now == pids
+
+
+def test_revision_names_git_commit(tmp_path):
+    host = MailHost(tmp_path)
+    git = lambda *args: subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True, text=True)
+    git("init", "-q")
+    git("add", "dev.json")
+    git("-c", "user.name=test", "-c", "user.email=test@example.test", "commit", "-q", "-m", "spec")
+    head = git("rev-parse", "HEAD").stdout.strip()
+    try:
+        host.start()
+        revision = host.status()["revision"]
+    finally:
+        host.stop()
+
+    assert revision["git_commit"] == head
+    assert revision["content_hash"].startswith("sha256:")

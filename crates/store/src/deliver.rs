@@ -1,14 +1,11 @@
 //! Durable delivery into `new/` of one or more Maildirs.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::durable::{sync_dir, write_synced};
+use crate::filename::unique_name;
 use crate::{Error, Store};
-
-/// Per-process counter that keeps unique names unique within one microsecond.
-static DELIVERY_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Where one message was stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +63,7 @@ fn deliver_one(maildir: &Path, message: &[u8]) -> Result<PathBuf, Error> {
     let tmp = maildir.join("tmp").join(&name);
     let new = maildir.join("new").join(&name);
 
-    let written = write_synced(&tmp, message).and_then(|()| {
+    let written = write_synced(&tmp, message, None).and_then(|()| {
         fs::rename(&tmp, &new).map_err(Error::io("rename", &tmp))?;
         sync_dir(&maildir.join("new"))
     });
@@ -74,41 +71,6 @@ fn deliver_one(maildir: &Path, message: &[u8]) -> Result<PathBuf, Error> {
         let _ = fs::remove_file(&tmp);
     }
     written.map(|()| new)
-}
-
-fn write_synced(path: &Path, data: &[u8]) -> Result<(), Error> {
-    let mut file = OpenOptions::new().write(true).create_new(true).open(path).map_err(Error::io("create", path))?;
-    file.write_all(data).map_err(Error::io("write", path))?;
-    file.sync_all().map_err(Error::io("fsync", path))
-}
-
-/// Fsyncs a folder so that renames and creations inside it survive a crash.
-pub fn sync_dir(path: &Path) -> Result<(), Error> {
-    File::open(path).and_then(|dir| dir.sync_all()).map_err(Error::io("fsync", path))
-}
-
-/// Returns a Maildir unique name in Dovecot's form with the size field:
-/// `<secs>.M<usecs>P<pid>Q<counter>.<host>,S=<size>`.
-fn unique_name(size: usize) -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let counter = DELIVERY_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let host = hostname();
-    format!(
-        "{}.M{}P{}Q{}.{},S={}",
-        now.as_secs(),
-        now.subsec_micros(),
-        std::process::id(),
-        counter,
-        host,
-        size
-    )
-}
-
-/// Host name for unique names, with '/' and ':' replaced as the Maildir
-/// specification asks.
-fn hostname() -> String {
-    let raw = fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_else(|_| "localhost".to_owned());
-    raw.trim().replace('/', "\\057").replace(':', "\\072")
 }
 
 #[cfg(test)]
@@ -130,11 +92,6 @@ mod tests {
             let tmp = copy.path.parent().unwrap().parent().unwrap().join("tmp");
             assert_eq!(fs::read_dir(tmp).unwrap().count(), 0);
         }
-    }
-
-    #[test]
-    fn unique_names_differ_within_a_process() {
-        assert_ne!(unique_name(1), unique_name(1));
     }
 
     #[test]
