@@ -153,6 +153,7 @@ mod tests {
             tls: Tls::SelfSigned { extra_names: vec![] },
             relay: Relay::Disabled,
             limits: Limits::default(),
+            submission: Default::default(),
         }
     }
 

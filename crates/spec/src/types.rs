@@ -53,6 +53,10 @@ pub struct HostSpec {
     /// Limits on what one SMTP client may send.
     #[serde(default)]
     pub limits: Limits,
+    /// Message submission on ports 587 and 465: trace headers and the slowdown
+    /// of failed AUTH attempts.
+    #[serde(default)]
+    pub submission: Submission,
 }
 
 /// A mail domain served by this host.
@@ -68,10 +72,11 @@ pub struct Domain {
     pub dkim: DkimPolicy,
 }
 
-/// DKIM policy of one domain.
+/// DKIM policy of one domain: submitted mail from the domain is signed with
+/// its active key, which the reconciler generates on first start.
 ///
-/// NOTE: signing and rotation are not built yet; the policy is validated and
-/// stored so that specs written today keep working when they are.
+/// NOTE: rotation is not built yet; `rotation_days` is validated and stored
+/// so that specs written today keep working when it is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DkimPolicy {
@@ -166,6 +171,12 @@ pub enum ListenerRole {
     Imaps,
     /// The reconciler's HTTP status endpoint.
     Status,
+    /// Plain HTTP (port 80) served by the reconciler: ACME HTTP-01 challenge
+    /// tokens (RFC 8555 section 8.3) and nothing else.
+    Http,
+    /// TLS (port 443) served by the reconciler: ACME TLS-ALPN-01 validation
+    /// handshakes (RFC 8737) and nothing else.
+    Https,
 }
 
 impl ListenerRole {
@@ -178,6 +189,8 @@ impl ListenerRole {
             Self::Imap => "imap",
             Self::Imaps => "imaps",
             Self::Status => "status",
+            Self::Http => "http",
+            Self::Https => "https",
         }
     }
 }
@@ -204,9 +217,8 @@ pub enum Tls {
         #[schemars(pattern(patterns::ABSOLUTE_PATH))]
         key_file: PathBuf,
     },
-    /// A certificate ordered from an ACME certificate authority.
-    ///
-    /// NOTE: ordering is not built yet; until it is, the host serves a
+    /// A certificate ordered from an ACME certificate authority, renewed
+    /// before it expires. Until the first one is issued, the host serves a
     /// self-signed certificate and reports the certificate as not ready.
     Acme {
         /// ACME directory URL.
@@ -223,7 +235,65 @@ pub enum Tls {
         #[serde(default)]
         #[schemars(inner(pattern(patterns::DNS_NAME)))]
         extra_names: Vec<String>,
+        /// Days before expiry at which the certificate is renewed. Absent
+        /// means when a third of its lifetime remains (30 days of 90).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(range(min = 1))]
+        renew_before_days: Option<u32>,
+        /// PEM file of extra root certificates trusted for the ACME server's
+        /// own HTTPS, for a private ACME server; an absolute path.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(pattern(patterns::ABSOLUTE_PATH))]
+        ca_file: Option<PathBuf>,
+        /// Where the `dns-01` challenge records are written; required for
+        /// that challenge.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dns_update: Option<DnsUpdate>,
     },
+}
+
+/// A zone's primary name server that accepts DNS UPDATE (RFC 2136) signed
+/// with a TSIG key (RFC 8945).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DnsUpdate {
+    /// `address:port` of the primary name server, reached over TCP.
+    #[schemars(pattern(patterns::LISTEN_ADDRESS))]
+    pub server: String,
+    /// Zone that contains the `_acme-challenge` names, such as `example.com`.
+    #[schemars(pattern(patterns::DNS_NAME), length(max = 253))]
+    pub zone: String,
+    /// Name of the TSIG key, as configured on the server.
+    #[schemars(length(min = 1, max = 253))]
+    pub tsig_key_name: String,
+    /// TSIG algorithm of the key.
+    #[serde(default)]
+    pub tsig_algorithm: TsigAlgorithm,
+    /// File containing the base64 TSIG secret; an absolute path.
+    #[schemars(pattern(patterns::ABSOLUTE_PATH))]
+    pub tsig_secret_file: PathBuf,
+}
+
+/// TSIG algorithm (RFC 8945 section 6).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TsigAlgorithm {
+    /// HMAC-SHA256, which RFC 8945 requires every implementation to support.
+    #[default]
+    HmacSha256,
+    HmacSha384,
+    HmacSha512,
+}
+
+impl TsigAlgorithm {
+    /// Returns the algorithm's name as in the spec and in `nsupdate` key files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HmacSha256 => "hmac-sha256",
+            Self::HmacSha384 => "hmac-sha384",
+            Self::HmacSha512 => "hmac-sha512",
+        }
+    }
 }
 
 /// ACME challenge type (RFC 8555 section 8, RFC 8737), spelt as in the RFCs.
@@ -241,9 +311,8 @@ pub enum AcmeChallenge {
     Dns01,
 }
 
-/// Outbound relay.
-///
-/// NOTE: the outbound path is not built yet; relays are validated only.
+/// Outbound relay. TLS is always required and the relay's certificate is
+/// verified against the system roots, or against `ca_file` when set.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "mode", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Relay {
@@ -265,6 +334,10 @@ pub enum Relay {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[schemars(pattern(patterns::HOST_PORT))]
         endpoint: Option<String>,
+        /// PEM file of the certificate authorities that may sign the endpoint's
+        /// certificate, in place of the system roots.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ca_file: Option<PathBuf>,
     },
     /// Any other smarthost with SMTP AUTH.
     Smtp {
@@ -280,7 +353,38 @@ pub enum Relay {
         username: String,
         /// File holding the SMTP password.
         password_file: PathBuf,
+        /// How the connection becomes TLS.
+        #[serde(default)]
+        tls: RelayTls,
+        /// PEM file of the certificate authorities that may sign the
+        /// smarthost's certificate, in place of the system roots.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ca_file: Option<PathBuf>,
     },
+}
+
+impl Relay {
+    /// Returns the `host:port` the relay client connects to, with the SES
+    /// endpoint defaulted from the region; `None` when relaying is disabled.
+    pub fn endpoint(&self) -> Option<String> {
+        match self {
+            Relay::Disabled => None,
+            Relay::Ses { endpoint: Some(endpoint), .. } => Some(endpoint.clone()),
+            Relay::Ses { region, .. } => Some(format!("email-smtp.{region}.amazonaws.com:587")),
+            Relay::Smtp { host, port, .. } => Some(format!("{host}:{port}")),
+        }
+    }
+}
+
+/// How a relay connection becomes TLS.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RelayTls {
+    /// Plain TCP, then STARTTLS (RFC 3207) before anything else is sent.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (RFC 8314), usually on port 465.
+    Implicit,
 }
 
 /// Limits applied to SMTP sessions.
@@ -295,6 +399,11 @@ pub struct Limits {
     #[serde(default = "default_max_recipients")]
     #[schemars(range(min = 1))]
     pub max_recipients: u32,
+    /// Hours the outbound queue keeps retrying a message before it bounces it
+    /// (Postfix `maximal_queue_lifetime`, 5 days).
+    #[serde(default = "default_max_queue_lifetime_hours")]
+    #[schemars(range(min = 1))]
+    pub max_queue_lifetime_hours: u32,
 }
 
 impl Default for Limits {
@@ -302,8 +411,68 @@ impl Default for Limits {
         Self {
             max_message_size: default_max_message_size(),
             max_recipients: default_max_recipients(),
+            max_queue_lifetime_hours: default_max_queue_lifetime_hours(),
         }
     }
+}
+
+fn default_max_queue_lifetime_hours() -> u32 {
+    120
+}
+
+/// Settings of message submission (RFC 6409) that differ from MX sessions.
+///
+/// Failed AUTH attempts are counted per client address and per account. Each
+/// failure delays the 535 reply by `auth_failure_delay_seconds` times the
+/// failures counted so far (at most 5 times), and a client address that fails
+/// `auth_failure_burst` times is rejected with 421 for `auth_lockout_seconds`.
+/// An account is only slowed down, never locked, so that an attacker cannot
+/// lock its owner out. Counts are forgotten `auth_lockout_seconds` after the
+/// last failure, and a successful AUTH clears them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Submission {
+    /// Whether the `Received:` header of a submitted message names the
+    /// client's IP address. Off by default, because the header travels with
+    /// the message and would disclose where the user was.
+    #[serde(default)]
+    pub reveal_client_ip: bool,
+    /// Seconds added to the delay of a 535 reply for each failure counted.
+    #[serde(default = "default_auth_failure_delay_seconds")]
+    pub auth_failure_delay_seconds: u32,
+    /// Failures from one client address after which it is rejected.
+    #[serde(default = "default_auth_failure_burst")]
+    #[schemars(range(min = 1))]
+    pub auth_failure_burst: u32,
+    /// Seconds a client address stays rejected, and failures are remembered.
+    #[serde(default = "default_auth_lockout_seconds")]
+    #[schemars(range(min = 1))]
+    pub auth_lockout_seconds: u32,
+}
+
+impl Default for Submission {
+    fn default() -> Self {
+        Self {
+            reveal_client_ip: false,
+            auth_failure_delay_seconds: default_auth_failure_delay_seconds(),
+            auth_failure_burst: default_auth_failure_burst(),
+            auth_lockout_seconds: default_auth_lockout_seconds(),
+        }
+    }
+}
+
+/// Returns 1 second per failure, the default of Postfix's `smtpd_error_sleep_time`.
+fn default_auth_failure_delay_seconds() -> u32 {
+    1
+}
+
+fn default_auth_failure_burst() -> u32 {
+    10
+}
+
+/// 15 minutes.
+fn default_auth_lockout_seconds() -> u32 {
+    15 * 60
 }
 
 fn default_state_dir() -> PathBuf {

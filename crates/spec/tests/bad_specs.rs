@@ -256,6 +256,41 @@ const CASES: &[Case] = &[
         message: "max_recipients is 0",
     },
     Case {
+        name: "zero queue lifetime",
+        break_rule: |s| s["limits"] = json!({ "max_queue_lifetime_hours": 0 }),
+        pointer: "/limits/max_queue_lifetime_hours",
+        message: "max_queue_lifetime_hours is 0",
+    },
+    Case {
+        name: "zero AUTH failure burst",
+        break_rule: |s| s["submission"] = json!({ "auth_failure_burst": 0 }),
+        pointer: "/submission/auth_failure_burst",
+        message: "auth_failure_burst is 0",
+    },
+    Case {
+        name: "zero AUTH lockout",
+        break_rule: |s| s["submission"] = json!({ "auth_lockout_seconds": 0 }),
+        pointer: "/submission/auth_lockout_seconds",
+        message: "auth_lockout_seconds is 0",
+    },
+    Case {
+        name: "unknown submission field",
+        break_rule: |s| s["submission"] = json!({ "reveal_client_address": true }),
+        pointer: "/submission/reveal_client_address",
+        message: "unknown field \"reveal_client_address\"",
+    },
+    Case {
+        name: "unknown relay TLS mode",
+        break_rule: |s| {
+            s["relay"] = json!({
+                "mode": "smtp", "host": "smtp.example.net", "username": "u",
+                "password_file": "/run/pw", "tls": "none"
+            })
+        },
+        pointer: "/relay/tls",
+        message: "unknown value \"none\"",
+    },
+    Case {
         name: "zero quota",
         break_rule: |s| s["accounts"][0]["quota_bytes"] = json!(0),
         pointer: "/accounts/0/quota_bytes",
@@ -304,6 +339,48 @@ const CASES: &[Case] = &[
         message: "invalid value: integer `5000000000`",
     },
     Case {
+        name: "acme http-01 without http listener",
+        break_rule: |s| s["tls"] = acme_tls(json!({ "challenge": "http-01" })),
+        pointer: "/tls/challenge",
+        message: "challenge \"http-01\" needs a listener with role \"http\"",
+    },
+    Case {
+        name: "acme tls-alpn-01 without https listener",
+        break_rule: |s| s["tls"] = acme_tls(json!({ "challenge": "tls-alpn-01" })),
+        pointer: "/tls/challenge",
+        message: "challenge \"tls-alpn-01\" needs a listener with role \"https\"",
+    },
+    Case {
+        name: "acme dns-01 without dns_update",
+        break_rule: |s| s["tls"] = acme_tls(json!({ "challenge": "dns-01" })),
+        pointer: "/tls/challenge",
+        message: "challenge \"dns-01\" needs \"dns_update\"",
+    },
+    Case {
+        name: "acme dns-01 zone not containing hostname",
+        break_rule: |s| {
+            s["tls"] = acme_tls(json!({ "challenge": "dns-01", "dns_update": dns_update("example.org") }));
+        },
+        pointer: "/tls/dns_update/zone",
+        message: "certificate name \"mail.example.test\" is not inside the DNS update zone \"example.org\"",
+    },
+    Case {
+        name: "acme ca_file relative",
+        break_rule: |s| {
+            s["tls"] = acme_tls(json!({ "challenge": "dns-01", "ca_file": "pebble.pem", "dns_update": dns_update("example.test") }));
+        },
+        pointer: "/tls/ca_file",
+        message: "path \"pebble.pem\" is not absolute",
+    },
+    Case {
+        name: "acme renew_before_days zero",
+        break_rule: |s| {
+            s["tls"] = acme_tls(json!({ "challenge": "dns-01", "renew_before_days": 0, "dns_update": dns_update("example.test") }));
+        },
+        pointer: "/tls/renew_before_days",
+        message: "0 is less than the minimum of 1",
+    },
+    Case {
         name: "no domains",
         break_rule: |s| {
             s["domains"] = json!([]);
@@ -329,6 +406,24 @@ fn alias(address: &str, targets: &[&str]) -> Value {
 
 fn listener(role: &str, address: &str) -> Value {
     json!({ "role": role, "address": address })
+}
+
+/// Returns an ACME `tls` section with `extra` merged over a valid base.
+fn acme_tls(extra: Value) -> Value {
+    let mut tls = json!({ "mode": "acme", "contact": ["mailto:postmaster@example.test"] });
+    for (key, value) in extra.as_object().expect("an object") {
+        tls[key] = value.clone();
+    }
+    tls
+}
+
+fn dns_update(zone: &str) -> Value {
+    json!({
+        "server": "192.0.2.53:53",
+        "zone": zone,
+        "tsig_key_name": "mailroom",
+        "tsig_secret_file": "/run/credentials/tsig"
+    })
 }
 
 fn ses_relay(region: &str) -> Value {

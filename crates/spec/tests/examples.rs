@@ -153,6 +153,7 @@ fn secblues_listens_on_both_families() {
         ListenerRole::Submission,
         ListenerRole::Submissions,
         ListenerRole::Imaps,
+        ListenerRole::Http,
     ] {
         let addresses: Vec<&str> = spec
             .listeners

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::names::check_dns_name;
 use super::{Findings, SemanticViolation};
-use crate::types::{HostSpec, Relay, Tls};
+use crate::types::{AcmeChallenge, DnsUpdate, HostSpec, ListenerRole, Relay, Tls};
 
 /// The only spec version this crate reads.
 const SUPPORTED_VERSION: u32 = 1;
@@ -29,9 +29,10 @@ pub(super) fn check(spec: &HostSpec, findings: &mut Findings) {
     if let Some(delimiter) = &spec.recipient_delimiter {
         check_delimiter(delimiter, findings);
     }
-    check_tls(&spec.tls, findings);
+    check_tls(spec, findings);
     check_relay(&spec.relay, findings);
     check_limits(spec, findings);
+    check_submission(spec, findings);
 }
 
 fn check_delimiter(delimiter: &str, findings: &mut Findings) {
@@ -44,10 +45,22 @@ fn check_delimiter(delimiter: &str, findings: &mut Findings) {
     findings.add("/recipient_delimiter", violation);
 }
 
-fn check_tls(tls: &Tls, findings: &mut Findings) {
-    match tls {
-        Tls::SelfSigned { extra_names } | Tls::Acme { extra_names, .. } => {
+fn check_tls(spec: &HostSpec, findings: &mut Findings) {
+    match &spec.tls {
+        Tls::SelfSigned { extra_names } => check_extra_names(extra_names, findings),
+        Tls::Acme {
+            extra_names,
+            challenge,
+            ca_file,
+            dns_update,
+            ..
+        } => {
             check_extra_names(extra_names, findings);
+            if let Some(ca_file) = ca_file {
+                check_absolute("/tls/ca_file", ca_file, findings);
+            }
+            check_challenge_listener(spec, *challenge, findings);
+            check_dns_update(spec, *challenge, dns_update.as_ref(), findings);
         }
         Tls::Files {
             cert_file,
@@ -55,6 +68,46 @@ fn check_tls(tls: &Tls, findings: &mut Findings) {
         } => {
             check_absolute("/tls/cert_file", cert_file, findings);
             check_absolute("/tls/key_file", key_file, findings);
+        }
+    }
+}
+
+/// HTTP-01 responses are served on an `http` listener, which the CA reaches on port
+/// 80 (RFC 8555 section 8.3), and TLS-ALPN-01 on an `https` listener, which
+/// it reaches on port 443 (RFC 8737 section 3), so the spec must have one.
+fn check_challenge_listener(spec: &HostSpec, challenge: AcmeChallenge, findings: &mut Findings) {
+    let (challenge, role) = match challenge {
+        AcmeChallenge::Http01 => ("http-01", ListenerRole::Http),
+        AcmeChallenge::TlsAlpn01 => ("tls-alpn-01", ListenerRole::Https),
+        AcmeChallenge::Dns01 => return,
+    };
+    if !spec.listeners.iter().any(|l| l.role == role) {
+        let violation = SemanticViolation::MissingChallengeListener { challenge, role: role.as_str() };
+        findings.add("/tls/challenge", violation);
+    }
+}
+
+/// DNS-01 needs a server to write to, and every name of the certificate
+/// inside the zone it updates.
+fn check_dns_update(spec: &HostSpec, challenge: AcmeChallenge, update: Option<&DnsUpdate>, findings: &mut Findings) {
+    let Some(update) = update else {
+        if challenge == AcmeChallenge::Dns01 {
+            findings.add("/tls/challenge", SemanticViolation::MissingDnsUpdate);
+        }
+        return;
+    };
+    check_absolute("/tls/dns_update/tsig_secret_file", &update.tsig_secret_file, findings);
+
+    let zone = update.zone.to_ascii_lowercase();
+    let extra_names = match &spec.tls {
+        Tls::Acme { extra_names, .. } => extra_names.as_slice(),
+        _ => &[],
+    };
+    for name in std::iter::once(&spec.hostname).chain(extra_names) {
+        let name = name.to_ascii_lowercase();
+        if name != zone && !name.ends_with(&format!(".{zone}")) {
+            let violation = SemanticViolation::NameOutsideZone { name, zone: update.zone.clone() };
+            findings.add("/tls/dns_update/zone", violation);
         }
     }
 }
@@ -129,6 +182,27 @@ fn check_limits(spec: &HostSpec, findings: &mut Findings) {
         findings.add(
             "/limits/max_recipients",
             SemanticViolation::ZeroLimit("max_recipients"),
+        );
+    }
+    if spec.limits.max_queue_lifetime_hours == 0 {
+        findings.add(
+            "/limits/max_queue_lifetime_hours",
+            SemanticViolation::ZeroLimit("max_queue_lifetime_hours"),
+        );
+    }
+}
+
+fn check_submission(spec: &HostSpec, findings: &mut Findings) {
+    if spec.submission.auth_failure_burst == 0 {
+        findings.add(
+            "/submission/auth_failure_burst",
+            SemanticViolation::ZeroLimit("auth_failure_burst"),
+        );
+    }
+    if spec.submission.auth_lockout_seconds == 0 {
+        findings.add(
+            "/submission/auth_lockout_seconds",
+            SemanticViolation::ZeroLimit("auth_lockout_seconds"),
         );
     }
 }

@@ -48,6 +48,15 @@ pub(crate) enum SemanticViolation {
         other: String,
         other_pointer: String,
     },
+    #[error("challenge \"{challenge}\" needs a listener with role \"{role}\", and there is none")]
+    MissingChallengeListener {
+        challenge: &'static str,
+        role: &'static str,
+    },
+    #[error("challenge \"dns-01\" needs \"dns_update\", and there is none")]
+    MissingDnsUpdate,
+    #[error("certificate name {name:?} is not inside the DNS update zone {zone:?}")]
+    NameOutsideZone { name: String, zone: String },
     #[error("second status listener; the first is at {first}")]
     DuplicateStatusListener { first: String },
     #[error("recipient delimiter is empty")]
@@ -106,6 +115,18 @@ impl Violation for SemanticViolation {
             }
             Self::ListenerCollision { .. } => "give each listener its own port, or remove one",
             Self::DuplicateStatusListener { .. } => "keep one listener with role \"status\"",
+            Self::MissingChallengeListener { role: "https", .. } => {
+                "add a listener such as { \"role\": \"https\", \"address\": \"0.0.0.0:443\" }, or choose another challenge"
+            }
+            Self::MissingDnsUpdate => {
+                "add \"dns_update\" with the zone's primary server, the zone and the TSIG key, or choose another challenge"
+            }
+            Self::NameOutsideZone { .. } => {
+                "set \"zone\" to the zone that contains every certificate name, or use another challenge"
+            }
+            Self::MissingChallengeListener { .. } => {
+                "add a listener such as { \"role\": \"http\", \"address\": \"0.0.0.0:80\" }, or choose another challenge"
+            }
             Self::EmptyDelimiter | Self::LongDelimiter(_) | Self::AtSignDelimiter => {
                 "use one character such as \"+\", or null to turn plus-addressing off"
             }
