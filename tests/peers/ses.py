@@ -22,14 +22,14 @@ class SesStandIn:
         self.user = user
         self.password = secrets.token_urlsafe(24)
         self.inbox = self.folder / "messages"
+        self.password_file = self.folder / "password"
+        self.control_file = self.folder / "control.json"
         self.process = None
 
     def start(self):
         self.folder.mkdir(parents=True, exist_ok=True)
         cert, key = self.ca.issue("ses", [self.hostname], [self.host.address])
-        password_file = self.folder / "password"
-        password_file.write_text(self.password)
-        password_file.chmod(0o600)
+        self.set_password(self.password)
         argv = [
             DEBIAN_PYTHON, SERVER_SCRIPT,
             "--address", self.host.address,
@@ -38,8 +38,9 @@ class SesStandIn:
             "--cert", cert,
             "--key", key,
             "--user", self.user,
-            "--password-file", password_file,
+            "--password-file", self.password_file,
             "--folder", self.inbox,
+            "--control-file", self.control_file,
         ]
         self.process = self.host.start("ses stand-in", argv, self.folder / "ses.log")
         self.process.wait_ready(lambda: self.host.listening(self.port, self.host.address), f"listening on {self.port}")
@@ -48,6 +49,16 @@ class SesStandIn:
     def stop(self):
         if self.process:
             self.process.stop()
+
+    def set_password(self, password):
+        """Make `password` the one accepted from now on; the stand-in reads it at every AUTH."""
+        self.password = password
+        self.password_file.write_text(password)
+        self.password_file.chmod(0o600)
+
+    def control(self, **instructions):
+        """Set how the stand-in answers DATA: `data_reply="554 ..."`, `stall_seconds=N`, or nothing for normal."""
+        self.control_file.write_text(json.dumps(instructions))
 
     def messages(self):
         """Return the stored messages in arrival order, each as (envelope dict, bytes)."""

@@ -9,10 +9,19 @@ Two rules of the real SES SMTP interface are enforced:
 - the Message-ID header field is replaced by one SES assigns, and the reply
   to DATA names it (`250 Ok <id>`).
 
+For tests of the client's error handling, `--control-file` names a JSON file
+read at every DATA: `{"data_reply": "554 ..."}` answers DATA with that reply
+and stores nothing; `{"stall_seconds": N}` waits N seconds before replying.
+The password file is read at every AUTH, so a test can change the password
+without a restart; each stored envelope records the SHA-256 of the password
+the client used.
+
 Run with /usr/bin/python3 (Debian's python3-aiosmtpd). SIGTERM stops it.
 """
 
 import argparse
+import asyncio
+import hashlib
 import itertools
 import json
 import os
@@ -70,13 +79,29 @@ def replace_message_id(data, message_id):
     return b"\n".join(out) + rest
 
 
+def read_control(control_file):
+    """Return the test's instructions for the next DATA, or {} when there are none."""
+    if control_file is None:
+        return {}
+    try:
+        return json.loads(Path(control_file).read_text())
+    except FileNotFoundError:
+        return {}
+
+
 class SesHandler:
-    def __init__(self, folder):
+    def __init__(self, folder, control_file=None):
         self.folder = Path(folder)
+        self.control_file = control_file
         self.counter = itertools.count(1)
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
+        control = read_control(self.control_file)
+        if control.get("stall_seconds"):
+            await asyncio.sleep(control["stall_seconds"])
+        if control.get("data_reply"):
+            return control["data_reply"]
         data = envelope.original_content or envelope.content
         if count_fields(data, "dkim-signature") > 1:
             return DUPLICATE_DKIM_REPLY
@@ -90,10 +115,12 @@ class SesHandler:
 
     def store(self, number, data, envelope, session, message_id):
         login = session.auth_data.login.decode() if session.auth_data else None
+        password = session.auth_data.password if session.auth_data else None
         envelope_info = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
             "auth_login": login,
+            "auth_password_sha256": hashlib.sha256(password).hexdigest() if password else None,
             "peer": list(session.peer),
             "message_id": message_id,
         }
@@ -105,8 +132,9 @@ class SesHandler:
             os.replace(temporary, base.with_suffix(suffix))
 
 
-def make_authenticator(user, password):
+def make_authenticator(user, password_file):
     def authenticate(server, session, envelope, mechanism, auth_data):
+        password = Path(password_file).read_text().strip()
         ok = (
             isinstance(auth_data, LoginPassword)
             and auth_data.login == user.encode()
@@ -127,18 +155,18 @@ def main():
     parser.add_argument("--user", required=True, help="the one SMTP AUTH user name")
     parser.add_argument("--password-file", required=True, help="file holding that user's password")
     parser.add_argument("--folder", required=True, help="folder that receives accepted messages")
+    parser.add_argument("--control-file", help="JSON file with test instructions, read at every DATA")
     args = parser.parse_args()
 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(args.cert, args.key)
-    password = Path(args.password_file).read_text().strip()
     Path(args.folder).mkdir(parents=True, exist_ok=True)
 
     # The controller's thread inherits this mask, so SIGTERM reaches only sigwait below.
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
     controller = Controller(
-        SesHandler(args.folder),
+        SesHandler(args.folder, args.control_file),
         hostname=args.address,
         port=args.port,
         server_hostname=args.hostname,
@@ -146,7 +174,7 @@ def main():
         require_starttls=True,
         auth_required=True,
         auth_require_tls=True,
-        authenticator=make_authenticator(args.user, password),
+        authenticator=make_authenticator(args.user, args.password_file),
         decode_data=False,
     )
     controller.start()
