@@ -51,7 +51,11 @@ pub enum Command {
     StartTls,
     /// VRFY or EXPN, both disabled.
     Verify,
-    Auth,
+    /// AUTH (RFC 4954) with the text after the verb, decoded by
+    /// [`crate::auth::parse_auth_arguments`] where AUTH is offered.
+    Auth {
+        arguments: String,
+    },
     /// A command of an extension that is not advertised, such as BDAT.
     NotImplemented {
         verb: &'static str,
@@ -111,7 +115,10 @@ fn command_without_arguments_checked(text: &[u8]) -> Option<Command> {
     let command = match verb.as_slice() {
         b"VRFY" | b"EXPN" => Command::Verify,
         b"HELP" => Command::Help,
-        b"AUTH" => Command::Auth,
+        b"AUTH" => Command::Auth {
+            // The caller checked that the line is UTF-8.
+            arguments: String::from_utf8_lossy(&text[verb_length..]).trim().to_owned(),
+        },
         b"BDAT" => Command::NotImplemented { verb: "BDAT" },
         b"BURL" => Command::NotImplemented { verb: "BURL" },
         b"ETRN" => Command::NotImplemented { verb: "ETRN" },
@@ -154,7 +161,10 @@ fn convert_request(request: Request<Cow<'_, str>>) -> Result<Command, CommandErr
         Request::StartTls => Command::StartTls,
         Request::Help { .. } => Command::Help,
         Request::Vrfy { .. } | Request::Expn { .. } => Command::Verify,
-        Request::Auth { .. } => Command::Auth,
+        // Never reached: AUTH lines are taken before smtp-proto parses.
+        Request::Auth { .. } => Command::Auth {
+            arguments: String::new(),
+        },
         // LHLO belongs to LMTP (RFC 2033), not SMTP.
         Request::Lhlo { .. } => return Err(CommandError::Unrecognized),
         Request::Bdat { .. } => Command::NotImplemented { verb: "BDAT" },
@@ -405,7 +415,12 @@ mod tests {
     #[test]
     fn reports_unadvertised_extension_commands() {
         assert_eq!(parse("BDAT 10 LAST\r\n"), Ok(Command::NotImplemented { verb: "BDAT" }));
-        assert_eq!(parse("AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n"), Ok(Command::Auth));
+        assert_eq!(
+            parse("AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n"),
+            Ok(Command::Auth {
+                arguments: "PLAIN AGFsaWNlAHNlY3JldA==".to_owned()
+            })
+        );
     }
 
     #[test]

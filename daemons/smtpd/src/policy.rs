@@ -57,6 +57,12 @@ impl Default for Timeouts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionPolicy {
     pub role: ListenerRole,
+    /// Whether this is message submission (RFC 6409): AUTH offered once TLS
+    /// is active and required before MAIL, the sender policy enforced, and
+    /// mail to other domains accepted for the relay.
+    pub submission: bool,
+    /// Whether the TLS handshake runs before the greeting (RFC 8314).
+    pub implicit_tls: bool,
     /// Whether STARTTLS is advertised and accepted before TLS is active.
     pub offer_starttls: bool,
     /// Largest message in octets, advertised with SIZE (RFC 1870).
@@ -71,7 +77,7 @@ pub struct SessionPolicy {
 impl SessionPolicy {
     /// Returns whether sessions on `role` are served by this daemon.
     pub fn serves(role: ListenerRole) -> bool {
-        matches!(role, ListenerRole::Mx)
+        matches!(role, ListenerRole::Mx | ListenerRole::Submission | ListenerRole::Submissions)
     }
 
     /// Returns the policy for `role`, or `None` for roles this daemon does not
@@ -79,6 +85,8 @@ impl SessionPolicy {
     pub fn for_role(role: ListenerRole, limits: &Limits) -> Option<Self> {
         match role {
             ListenerRole::Mx => Some(Self::mx(limits)),
+            ListenerRole::Submission => Some(Self::submission(limits)),
+            ListenerRole::Submissions => Some(Self::submissions(limits)),
             _ => None,
         }
     }
@@ -88,12 +96,35 @@ impl SessionPolicy {
     pub fn mx(limits: &Limits) -> Self {
         Self {
             role: ListenerRole::Mx,
+            submission: false,
+            implicit_tls: false,
             offer_starttls: true,
             max_message_size: limits.max_message_size,
             max_recipients: usize::try_from(limits.max_recipients).unwrap_or(usize::MAX),
             max_command_line: MAX_COMMAND_LINE,
             max_errors: MAX_ERRORS,
             timeouts: Timeouts::default(),
+        }
+    }
+
+    /// Policy for message submission on port 587: STARTTLS required before
+    /// AUTH, and AUTH required before MAIL.
+    pub fn submission(limits: &Limits) -> Self {
+        Self {
+            role: ListenerRole::Submission,
+            submission: true,
+            ..Self::mx(limits)
+        }
+    }
+
+    /// Policy for message submission over implicit TLS on port 465.
+    pub fn submissions(limits: &Limits) -> Self {
+        Self {
+            role: ListenerRole::Submissions,
+            submission: true,
+            implicit_tls: true,
+            offer_starttls: false,
+            ..Self::mx(limits)
         }
     }
 }

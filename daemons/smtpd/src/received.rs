@@ -13,7 +13,10 @@ pub struct Trace<'a> {
     pub helo: &'a str,
     /// Whether the client greeted with EHLO.
     pub extended: bool,
-    pub peer: IpAddr,
+    /// The client's address, or `None` where the header must not reveal it.
+    pub peer: Option<IpAddr>,
+    /// Whether the client authenticated with AUTH (RFC 3848 `ESMTPA`).
+    pub authenticated: bool,
     /// This host's name.
     pub hostname: &'a str,
     pub tls: Option<&'a TlsInfo>,
@@ -31,7 +34,10 @@ pub struct Trace<'a> {
 /// The TLS comment follows Postfix's form so that tools that read Postfix
 /// headers find the protocol version and cipher suite where they expect them.
 pub fn received_header(trace: &Trace<'_>) -> String {
-    let mut header = format!("Received: from {} ({})\r\n", trace.helo, address_literal(trace.peer));
+    let mut header = match trace.peer {
+        Some(peer) => format!("Received: from {} ({})\r\n", trace.helo, address_literal(peer)),
+        None => format!("Received: from {}\r\n", trace.helo),
+    };
     if let Some(tls) = trace.tls {
         let _ = write!(header, "\t(using {} with cipher {})\r\n", tls.version, tls.cipher);
     }
@@ -50,14 +56,14 @@ pub fn received_header(trace: &Trace<'_>) -> String {
 }
 
 /// Returns the `with` protocol name registered by RFC 3848 and RFC 6531.
-fn protocol(trace: &Trace<'_>) -> &'static str {
-    match (trace.extended, trace.smtputf8, trace.tls.is_some()) {
-        (false, _, _) => "SMTP",
-        (true, false, false) => "ESMTP",
-        (true, false, true) => "ESMTPS",
-        (true, true, false) => "UTF8SMTP",
-        (true, true, true) => "UTF8SMTPS",
+fn protocol(trace: &Trace<'_>) -> String {
+    if !trace.extended {
+        return "SMTP".to_owned();
     }
+    let base = if trace.smtputf8 { "UTF8SMTP" } else { "ESMTP" };
+    let tls = if trace.tls.is_some() { "S" } else { "" };
+    let authenticated = if trace.authenticated { "A" } else { "" };
+    format!("{base}{tls}{authenticated}")
 }
 
 /// Formats an address literal (RFC 5321 section 4.1.3), writing IPv4-mapped
@@ -77,7 +83,8 @@ mod tests {
         Trace {
             helo: "client.example",
             extended: true,
-            peer: "192.0.2.7".parse().unwrap(),
+            peer: Some("192.0.2.7".parse().unwrap()),
+            authenticated: false,
             hostname: "mx.example.test",
             tls,
             smtputf8: false,
@@ -132,5 +139,24 @@ mod tests {
         assert_eq!(protocol(&trace(None, None)), "ESMTP");
         assert_eq!(protocol(&trace(Some(&tls), None)), "ESMTPS");
         assert_eq!(protocol(&utf8), "UTF8SMTPS");
+    }
+
+    #[test]
+    fn names_authenticated_protocol() {
+        let tls = TlsInfo {
+            version: "TLSv1.3".to_owned(),
+            cipher: "x".to_owned(),
+        };
+        let mut submitted = trace(Some(&tls), None);
+        submitted.authenticated = true;
+        assert_eq!(protocol(&submitted), "ESMTPSA");
+    }
+
+    #[test]
+    fn omits_hidden_client_address() {
+        let mut hidden = trace(None, None);
+        hidden.peer = None;
+        let header = received_header(&hidden);
+        assert!(header.starts_with("Received: from client.example\r\n\tby "), "{header}");
     }
 }

@@ -8,7 +8,9 @@
 
 use std::fmt::Write;
 
+use crate::auth::AuthError;
 use crate::command::CommandError;
+use crate::prepare::{BareLineEnding, FromError};
 
 /// Result of a command or a session event, as reported to the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +26,10 @@ pub enum Outcome {
     Closing,
     ReadyToStartTls,
     Help,
+    /// 334 with a base64 challenge (RFC 4954 section 4), empty for PLAIN.
+    AuthChallenge { challenge: &'static str },
+    AuthSucceeded,
+    MessageQueued { id: String },
 
     InvalidCommand(CommandError),
     LineTooLong { limit: usize },
@@ -43,12 +49,25 @@ pub enum Outcome {
     UnknownUser { address: String },
     RelayDenied { address: String },
     DeliveryFailed,
+    QueueingFailed,
+    SigningFailed,
+    TlsRequired,
+    AuthRequired,
+    AuthFailed,
+    AuthInvalid(AuthError),
+    AlreadyAuthenticated,
+    AuthDuringTransaction,
+    SenderNotOwned { address: String, account: String },
+    FromNotOwned { address: String, account: String },
+    FromInvalid(FromError),
+    BareLineEnding(BareLineEnding),
 
     Timeout { hostname: String },
     TooManyErrors { hostname: String },
     TooManySessions { hostname: String },
     ShuttingDown { hostname: String },
     RoleNotServed { hostname: String, role: &'static str },
+    AuthLockedOut { hostname: String },
 }
 
 impl Outcome {
@@ -134,6 +153,9 @@ pub fn reply_for(outcome: &Outcome) -> Reply {
         Outcome::MessageAccepted { id } => Reply::new(250, "2.0.0", format!("Ok: delivered as {id}")),
         Outcome::Closing => Reply::new(221, "2.0.0", "Bye"),
         Outcome::ReadyToStartTls => Reply::new(220, "2.0.0", "Ready to start TLS"),
+        Outcome::AuthChallenge { challenge } => Reply::plain(334, vec![(*challenge).to_owned()]),
+        Outcome::AuthSucceeded => Reply::new(235, "2.7.0", "Authentication successful"),
+        Outcome::MessageQueued { id } => Reply::new(250, "2.0.0", format!("Ok: queued as {id}")),
         Outcome::Help => Reply::new(
             214,
             "2.0.0",
@@ -170,6 +192,46 @@ pub fn reply_for(outcome: &Outcome) -> Reply {
         ),
         Outcome::RelayDenied { address } => Reply::new(550, "5.7.1", format!("<{address}>: Relay access denied")),
         Outcome::DeliveryFailed => Reply::new(451, "4.3.0", "Error: local delivery failed; try again later"),
+        Outcome::QueueingFailed => Reply::new(451, "4.3.0", "Error: queueing the message failed; try again later"),
+        Outcome::SigningFailed => Reply::new(451, "4.3.0", "Error: signing the message failed; try again later"),
+        Outcome::TlsRequired => Reply::new(530, "5.7.0", "Must issue a STARTTLS command first"),
+        Outcome::AuthRequired => Reply::new(530, "5.7.0", "Authentication required"),
+        Outcome::AuthFailed => Reply::new(535, "5.7.8", "Error: authentication failed"),
+        Outcome::AuthInvalid(error) => reply_for_auth_error(error),
+        Outcome::AlreadyAuthenticated => Reply::new(503, "5.5.1", "Error: already authenticated"),
+        Outcome::AuthDuringTransaction => Reply::new(
+            503,
+            "5.5.1",
+            "Error: AUTH not permitted during a mail transaction",
+        ),
+        Outcome::SenderNotOwned { address, account } => Reply::new(
+            553,
+            "5.7.1",
+            format!(
+                "<{}>: Sender address rejected: not owned by user {account}",
+                truncated(address, MAX_ECHOED_CHARS)
+            ),
+        ),
+        Outcome::FromNotOwned { address, account } => Reply::new(
+            553,
+            "5.7.1",
+            format!(
+                "<{}>: From: address rejected: not owned by user {account}",
+                truncated(address, MAX_ECHOED_CHARS)
+            ),
+        ),
+        Outcome::FromInvalid(error) => Reply::new(550, "5.6.0", format!("Error: {error}")),
+        Outcome::BareLineEnding(ending) => {
+            let (kind, offset) = match ending {
+                BareLineEnding::Cr { offset } => ("<CR>", offset),
+                BareLineEnding::Lf { offset } => ("<LF>", offset),
+            };
+            Reply::new(
+                550,
+                "5.6.0",
+                format!("Error: bare {kind} at octet {offset} of the message; end every line with <CR><LF>"),
+            )
+        }
 
         Outcome::Timeout { hostname } => Reply::new(421, "4.4.2", format!("{hostname} Error: timeout exceeded")),
         Outcome::TooManyErrors { hostname } => Reply::new(421, "4.7.0", format!("{hostname} Error: too many errors")),
@@ -183,11 +245,24 @@ pub fn reply_for(outcome: &Outcome) -> Reply {
             "4.3.2",
             format!("{hostname} Service shutting down; try again later"),
         ),
+        Outcome::AuthLockedOut { hostname } => Reply::new(
+            421,
+            "4.7.0",
+            format!("{hostname} Error: too many failed authentication attempts; try again later"),
+        ),
         Outcome::RoleNotServed { hostname, role } => Reply::new(
             554,
             "5.3.2",
             format!("{hostname} {role} is not available on this server yet"),
         ),
+    }
+}
+
+fn reply_for_auth_error(error: &AuthError) -> Reply {
+    match error {
+        AuthError::UnsupportedMechanism(_) => Reply::new(504, "5.5.4", format!("Error: {error}")),
+        AuthError::Cancelled => Reply::new(501, "5.7.0", "Error: authentication cancelled"),
+        _ => Reply::new(501, "5.5.2", format!("Error: {error}")),
     }
 }
 

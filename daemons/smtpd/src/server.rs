@@ -18,6 +18,7 @@ use crate::connection::Connection;
 use crate::policy::{MAX_SESSIONS, SHUTDOWN_GRACE, SessionPolicy};
 use crate::reply::{Outcome, reply_for};
 use crate::session::{Session, SessionContext};
+use crate::throttle::AuthThrottle;
 
 /// Pause after a failed accept, so that a persistent error such as EMFILE
 /// does not spin the loop.
@@ -33,7 +34,7 @@ struct Accepted {
     peer: SocketAddr,
 }
 
-/// Serves every MX listener in `context` until `shutdown` resolves, then
+/// Serves every MX and submission listener in `context` until `shutdown` resolves, then
 /// stops accepting, lets sessions finish for up to 30 seconds, and returns.
 ///
 /// Sessions waiting for a command between transactions get 421 at once, and
@@ -53,6 +54,7 @@ pub async fn serve_until(context: DaemonContext, shutdown: impl Future<Output = 
 
     let (drain_sender, draining) = watch::channel(false);
     let slots = Arc::new(Semaphore::new(MAX_SESSIONS));
+    let throttle = Arc::new(AuthThrottle::default());
     let mut sessions = JoinSet::new();
     tokio::pin!(shutdown);
 
@@ -60,7 +62,8 @@ pub async fn serve_until(context: DaemonContext, shutdown: impl Future<Output = 
         tokio::select! {
             () = &mut shutdown => break,
             Some(connection) = accepted.recv() => {
-                start_session(connection, &context.generation, &slots, &draining, &mut sessions);
+                let shared = Shared { generation: &context.generation, slots: &slots, draining: &draining, throttle: &throttle };
+                start_session(connection, &shared, &mut sessions);
             }
             Some(result) = sessions.join_next(), if !sessions.is_empty() => log_session_result(result),
         }
@@ -79,8 +82,8 @@ fn served_listeners(listeners: Vec<InheritedListener>) -> Result<Vec<(ListenerRo
     let mut served = Vec::new();
     for InheritedListener { role, listener } in listeners {
         if !SessionPolicy::serves(role) {
-            // NOTE: the submission roles are not built yet; their clients get
-            // 554 5.3.2 at once instead of waiting in the backlog.
+            // Clients of a role smtpd does not serve get 554 5.3.2 at once
+            // instead of waiting in the backlog.
             tracing::warn!(role = role.as_str(), "listener role not served by smtpd; rejecting its connections");
         }
         let address = listener
@@ -113,15 +116,17 @@ async fn accept_connections(role: ListenerRole, listener: TcpListener, accepted:
     }
 }
 
-fn start_session(
-    accepted: Accepted,
-    generation: &watch::Receiver<Arc<Generation>>,
-    slots: &Arc<Semaphore>,
-    draining: &watch::Receiver<bool>,
-    sessions: &mut JoinSet<()>,
-) {
+/// State of the server that every new session takes a part of.
+struct Shared<'a> {
+    generation: &'a watch::Receiver<Arc<Generation>>,
+    slots: &'a Arc<Semaphore>,
+    draining: &'a watch::Receiver<bool>,
+    throttle: &'a Arc<AuthThrottle>,
+}
+
+fn start_session(accepted: Accepted, shared: &Shared<'_>, sessions: &mut JoinSet<()>) {
     let Accepted { role, stream, peer } = accepted;
-    let generation = generation.borrow().clone();
+    let generation = shared.generation.borrow().clone();
     let Some(policy) = SessionPolicy::for_role(role, &generation.config.spec.limits) else {
         let hostname = generation.config.spec.hostname.clone();
         sessions.spawn(reject_unserved(stream, hostname, role));
@@ -134,7 +139,7 @@ fn start_session(
         tracing::debug!(parent: &span, %error, "setting TCP_NODELAY failed");
     }
 
-    let Ok(permit) = slots.clone().try_acquire_owned() else {
+    let Ok(permit) = shared.slots.clone().try_acquire_owned() else {
         tracing::warn!(parent: &span, max_sessions = MAX_SESSIONS, "session limit reached; rejecting the connection");
         let hostname = generation.config.spec.hostname.clone();
         sessions.spawn(reject_over_limit(stream, hostname).instrument(span));
@@ -145,7 +150,8 @@ fn start_session(
         peer,
         policy,
         generation,
-        draining: draining.clone(),
+        draining: shared.draining.clone(),
+        throttle: shared.throttle.clone(),
     };
     let session = Session::new(context, Connection::Plain(stream));
     sessions.spawn(

@@ -93,3 +93,39 @@ fn data_decoder_never_grows_the_message() {
         }
     }
 }
+
+#[test]
+fn auth_decoders_never_panic() {
+    let mut random = StdRng::seed_from_u64(4954);
+    for _ in 0..20_000 {
+        let input = random_input(&mut random);
+        let text = String::from_utf8_lossy(&input);
+
+        let _ = mailroom_smtpd::auth::parse_auth_arguments(&text);
+        let _ = mailroom_smtpd::auth::decode_response(&text);
+        if let Ok(credentials) = mailroom_smtpd::auth::decode_plain(&input) {
+            assert!(credentials.login.len() <= mailroom_smtpd::auth::MAX_CREDENTIAL);
+        }
+    }
+}
+
+#[test]
+fn message_checks_stay_in_bounds() {
+    let mut random = StdRng::seed_from_u64(6409);
+    for _ in 0..20_000 {
+        let input = random_input(&mut random);
+
+        let headers = mailroom_smtpd::prepare::header_section(&input);
+        let _ = mailroom_smtpd::prepare::from_addresses(&input);
+        let unsigned = mailroom_smtpd::dkim::remove_signatures(&input);
+
+        assert!(headers.len() <= input.len(), "header section past the input in {input:?}");
+        assert!(unsigned.len() <= input.len(), "removing signatures grew {input:?}");
+        if let Some(
+            mailroom_smtpd::prepare::BareLineEnding::Cr { offset } | mailroom_smtpd::prepare::BareLineEnding::Lf { offset },
+        ) = mailroom_smtpd::prepare::find_bare_line_ending(&input)
+        {
+            assert!(offset < input.len(), "bare line ending outside {input:?}");
+        }
+    }
+}

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use mailroom_spec::Resolution;
 
 use super::{Flow, Greeting, Session, SessionError, Transaction};
+use crate::sender::may_send_as;
 use crate::command::{Command, MailParameters};
 use crate::reply::Outcome;
 
@@ -26,7 +27,7 @@ impl Session {
             Command::Quit => self.reply(Outcome::Closing),
             Command::Help => self.reply(Outcome::Help),
             Command::Verify => self.reply(Outcome::VerifyDisabled),
-            Command::Auth => self.reply(Outcome::AuthNotEnabled),
+            Command::Auth { arguments } => return self.auth(&arguments).await,
             Command::NotImplemented { verb } => self.reply(Outcome::NotImplemented { verb }),
         };
         Ok(flow)
@@ -59,6 +60,11 @@ impl Session {
         if self.context.policy.offer_starttls && !self.connection.is_tls() {
             extensions.push("STARTTLS".to_owned());
         }
+        // RFC 4954 section 4 lets a server offer AUTH only over TLS; PLAIN and
+        // LOGIN send the password in the clear.
+        if self.context.policy.submission && self.connection.is_tls() && self.authenticated.is_none() {
+            extensions.push(format!("AUTH {}", crate::auth::MECHANISMS));
+        }
         extensions
     }
 
@@ -68,6 +74,11 @@ impl Session {
         }
         if self.transaction.is_some() {
             return self.reply(Outcome::NestedMail);
+        }
+        if self.context.policy.submission
+            && let Some(refusal) = self.check_submission_sender(&sender)
+        {
+            return self.reply(refusal);
         }
         if !sender.is_ascii() && !parameters.smtputf8 {
             return self.reply(Outcome::NonAsciiAddressWithoutSmtputf8);
@@ -86,6 +97,7 @@ impl Session {
             parameters,
             recipients: Vec::new(),
             accounts: BTreeSet::new(),
+            remote_recipients: Vec::new(),
             rejected_recipients: 0,
         });
         self.reply(Outcome::SenderAccepted)
@@ -107,7 +119,10 @@ impl Session {
             return self.reply(Outcome::TooManyRecipients);
         }
 
-        // The MX role never relays: only local domains are accepted.
+        // The MX role never relays: only local domains are accepted. After
+        // AUTH, mail to other domains goes to the relay when there is one.
+        let relay_enabled = !matches!(self.context.generation.config.spec.relay, mailroom_spec::Relay::Disabled);
+        let may_relay = self.context.policy.submission && self.authenticated.is_some() && relay_enabled;
         match self.context.generation.directory.resolve(&recipient) {
             Resolution::Local(accounts) => {
                 tracing::debug!(recipient = %recipient, ?accounts, "recipient accepted");
@@ -119,6 +134,12 @@ impl Session {
                 transaction.rejected_recipients += 1;
                 tracing::info!(recipient = %recipient, "recipient rejected: unknown user");
                 self.reply(Outcome::UnknownUser { address: recipient })
+            }
+            Resolution::NotLocal if may_relay => {
+                tracing::debug!(recipient = %recipient, "recipient accepted for the relay");
+                transaction.remote_recipients.push(recipient.clone());
+                transaction.recipients.push(recipient);
+                self.reply(Outcome::RecipientAccepted)
             }
             Resolution::NotLocal => {
                 transaction.rejected_recipients += 1;
@@ -150,17 +171,30 @@ impl Session {
         self.reply(Outcome::ReadyToStartTls);
         self.flush().await?;
 
-        let config = self.context.generation.tls.clone();
-        let timeout = self.context.policy.timeouts.command;
-        let info = match tokio::time::timeout(timeout, self.connection.start_tls(config)).await {
-            Ok(result) => result.map_err(SessionError::Handshake)?,
-            Err(_elapsed) => return Err(SessionError::Handshake(std::io::ErrorKind::TimedOut.into())),
-        };
-
-        tracing::debug!(version = %info.version, cipher = %info.cipher, "TLS established");
-        self.tls = Some(info);
+        self.handshake().await?;
         self.greeting = None;
         self.transaction = None;
         Ok(Flow::Continue)
+    }
+
+    /// Returns the refusal of MAIL on a submission session that is not
+    /// encrypted, not authenticated, or names a sender the account does not
+    /// own.
+    fn check_submission_sender(&self, sender: &str) -> Option<Outcome> {
+        if !self.connection.is_tls() {
+            return Some(Outcome::TlsRequired);
+        }
+        let Some(account) = self.authenticated.as_deref() else {
+            return Some(Outcome::AuthRequired);
+        };
+        let generation = &self.context.generation;
+        if may_send_as(&generation.config.spec, &generation.directory, account, sender) {
+            return None;
+        }
+        tracing::info!(sender = %sender, account, "sender rejected: not owned by the authenticated account");
+        Some(Outcome::SenderNotOwned {
+            address: sender.to_owned(),
+            account: account.to_owned(),
+        })
     }
 }

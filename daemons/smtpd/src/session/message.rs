@@ -37,6 +37,7 @@ impl Session {
             return Ok(Flow::Close);
         };
         match received {
+            Received::Message(body) if self.context.policy.submission => self.submit(transaction, body).await,
             Received::Message(body) => self.store(transaction, body).await,
             Received::Oversized => {
                 tracing::info!(sender = %transaction.sender, max_size = self.context.policy.max_message_size, "message rejected: over the size limit");
@@ -112,7 +113,9 @@ impl Session {
         Ok(self.reply(outcome))
     }
 
-    fn trace_header(&self, transaction: &Transaction, id: &str) -> String {
+    /// Formats the `Received:` header. On submission the client's address is
+    /// left out unless `submission.reveal_client_ip` is set.
+    pub(super) fn trace_header(&self, transaction: &Transaction, id: &str) -> String {
         let (helo, extended) = match &self.greeting {
             Some(greeting) => (greeting.domain.as_str(), greeting.extended),
             None => ("unknown", false),
@@ -126,7 +129,8 @@ impl Session {
         let trace = Trace {
             helo,
             extended,
-            peer: self.context.peer.ip(),
+            peer: Some(self.context.peer.ip()).filter(|_| self.reveals_client_ip()),
+            authenticated: self.authenticated.is_some(),
             hostname: &hostname,
             tls: self.tls.as_ref(),
             smtputf8: transaction.parameters.smtputf8,
@@ -135,5 +139,9 @@ impl Session {
             date: &date,
         };
         received_header(&trace)
+    }
+
+    fn reveals_client_ip(&self) -> bool {
+        !self.context.policy.submission || self.context.generation.config.spec.submission.reveal_client_ip
     }
 }

@@ -6,8 +6,10 @@
 //! before the client goes on (354, the STARTTLS 220, 221 and 421). That is the
 //! server side of PIPELINING (RFC 2920).
 
+mod auth;
 mod commands;
 mod message;
+mod submit;
 
 use std::collections::BTreeSet;
 use std::io;
@@ -23,6 +25,7 @@ use crate::connection::{Connection, TlsInfo};
 use crate::frame::{CommandFramer, Frame};
 use crate::policy::SessionPolicy;
 use crate::reply::{Outcome, reply_for};
+use crate::throttle::{AuthThrottle, ThrottleLimits};
 
 /// Octets read from the socket at a time.
 const READ_CHUNK: usize = 16 * 1024;
@@ -36,6 +39,8 @@ pub struct SessionContext {
     pub generation: Arc<Generation>,
     /// Becomes true when the server shuts down.
     pub draining: watch::Receiver<bool>,
+    /// Failed AUTH counts, shared by every session of the daemon.
+    pub throttle: Arc<AuthThrottle>,
 }
 
 /// Whether the session goes on after a command.
@@ -72,8 +77,10 @@ struct Transaction {
     parameters: MailParameters,
     /// Accepted recipients as the client wrote them.
     recipients: Vec<String>,
-    /// Accounts the accepted recipients resolve to, each once.
+    /// Accounts the accepted local recipients resolve to, each once.
     accounts: BTreeSet<String>,
+    /// Accepted recipients in other domains, left to the relay.
+    remote_recipients: Vec<String>,
     rejected_recipients: u32,
 }
 
@@ -96,6 +103,8 @@ pub struct Session {
     greeting: Option<Greeting>,
     transaction: Option<Transaction>,
     tls: Option<TlsInfo>,
+    /// Address of the account that authenticated with AUTH.
+    authenticated: Option<String>,
     errors: u32,
     messages: u32,
 }
@@ -113,6 +122,7 @@ impl Session {
             greeting: None,
             transaction: None,
             tls: None,
+            authenticated: None,
             errors: 0,
             messages: 0,
         }
@@ -133,7 +143,15 @@ impl Session {
     }
 
     async fn serve(&mut self) -> Result<(), SessionError> {
+        if self.context.policy.implicit_tls {
+            self.handshake().await?;
+        }
         let hostname = self.hostname();
+        if self.is_locked_out() {
+            tracing::warn!("client address locked out after failed AUTH attempts; rejecting the session");
+            self.reply(Outcome::AuthLockedOut { hostname });
+            return self.flush().await;
+        }
         self.reply(Outcome::Greeting { hostname });
 
         while let Some(line) = self.next_line().await? {
@@ -266,6 +284,34 @@ impl Session {
             Ok(result) => result.map_err(SessionError::Write),
             Err(_elapsed) => Err(SessionError::WriteTimeout),
         }
+    }
+
+    /// Runs the server side of the TLS handshake, bounded by the command
+    /// timeout, and records its parameters.
+    async fn handshake(&mut self) -> Result<(), SessionError> {
+        let config = self.context.generation.tls.clone();
+        let timeout = self.context.policy.timeouts.command;
+        let info = match tokio::time::timeout(timeout, self.connection.start_tls(config)).await {
+            Ok(result) => result.map_err(SessionError::Handshake)?,
+            Err(_elapsed) => return Err(SessionError::Handshake(io::ErrorKind::TimedOut.into())),
+        };
+        tracing::debug!(version = %info.version, cipher = %info.cipher, "TLS established");
+        self.tls = Some(info);
+        Ok(())
+    }
+
+    /// Returns whether the client's address is rejected for failed AUTH
+    /// attempts; never on the MX role, which offers no AUTH.
+    fn is_locked_out(&self) -> bool {
+        self.context.policy.submission
+            && self
+                .context
+                .throttle
+                .is_locked_out(self.context.peer.ip(), self.throttle_limits(), std::time::Instant::now())
+    }
+
+    fn throttle_limits(&self) -> ThrottleLimits {
+        ThrottleLimits::from(&self.context.generation.config.spec.submission)
     }
 
     fn hostname(&self) -> String {

@@ -57,6 +57,54 @@ impl Client {
         (client, greeting)
     }
 
+    /// Connects from the loopback address `source` (such as 127.0.0.2), so
+    /// that the server sees another client address, and reads the greeting.
+    pub async fn connect_from(port: u16, source: std::net::Ipv4Addr) -> (Self, Reply) {
+        let socket = tokio::net::TcpSocket::new_v4().expect("create socket");
+        socket
+            .bind((source, 0).into())
+            .expect("bind the client to a loopback address");
+        let stream = socket
+            .connect(([127, 0, 0, 1], port).into())
+            .await
+            .expect("connect to smtpd");
+        let mut client = Self {
+            stream: Stream::Plain(stream),
+            buffer: Vec::new(),
+        };
+        let greeting = client.read_reply().await;
+        (client, greeting)
+    }
+
+    /// Connects with implicit TLS (port 465), trusting `ca`, and reads the
+    /// greeting.
+    pub async fn connect_tls(port: u16, ca: &CertificateDer<'static>) -> (Self, Reply) {
+        let stream = TcpStream::connect(("127.0.0.1", port)).await.expect("connect to smtpd");
+        let mut client = Self {
+            stream: Stream::Plain(stream),
+            buffer: Vec::new(),
+        };
+        client.handshake(ca).await;
+        let greeting = client.read_reply().await;
+        (client, greeting)
+    }
+
+    /// Connects to the submission port, runs EHLO, STARTTLS, EHLO again, and
+    /// returns the client with the EHLO reply sent over TLS.
+    pub async fn connect_submission(port: u16, ca: &CertificateDer<'static>) -> (Self, Reply) {
+        let mut client = Self::connect_and_greet(port).await;
+        client.start_tls(ca).await;
+        let ehlo = client.command("EHLO client.example").await;
+        (client, ehlo)
+    }
+
+    /// Sends AUTH PLAIN with an initial response and returns the reply.
+    pub async fn auth_plain(&mut self, login: &str, password: &str) -> Reply {
+        use base64::Engine;
+        let response = base64::engine::general_purpose::STANDARD.encode(format!("\0{login}\0{password}"));
+        self.command(&format!("AUTH PLAIN {response}")).await
+    }
+
     /// Connects, reads the greeting and sends EHLO.
     pub async fn connect_and_greet(port: u16) -> Self {
         let (mut client, greeting) = Self::connect(port).await;

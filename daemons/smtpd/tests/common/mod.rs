@@ -8,7 +8,7 @@ pub mod client;
 pub mod server;
 
 pub use client::{Client, Reply};
-pub use server::{HOSTNAME, Options, TestServer};
+pub use server::{ALICE_PASSWORD, BOB_PASSWORD, HOSTNAME, Options, TestServer};
 
 /// Splits a stored message into its first header field, unfolded lines
 /// included, and the rest.

@@ -14,11 +14,27 @@ use tokio::task::JoinHandle;
 
 pub const HOSTNAME: &str = "mx.example.test";
 
-/// Limits of the spec the server runs with.
+/// Passwords of the test accounts: alice's hash is argon2id, bob's is
+/// SHA512-crypt, both from `examples/dev.json`.
+pub const ALICE_PASSWORD: &str = "alice-dev-password";
+pub const BOB_PASSWORD: &str = "bob-dev-password";
+const ALICE_HASH: &str = "$argon2id$v=19$m=4096,t=3,p=1$bWFpbHJvb20tZGV2LWFsaWNl$oomVY/RT6qi/uLDqeHgCu9J81R6rA50Gn6SKpkb0i8k";
+const BOB_HASH: &str =
+    "$6$bobdevsalt$mAy.DFEDON/0c.elr5lJPsy7E5wqAdwKEMFyyYvvY2dBwsxZ/KcYSX0tcFKLors0RmqiUyYpmboPkTBbW7Voo0";
+
+/// Limits and submission settings of the spec the server runs with.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
     pub max_message_size: u64,
     pub max_recipients: u32,
+    /// Whether the spec has a relay, so that submission accepts mail to
+    /// other domains.
+    pub relay: bool,
+    /// Whether that relay is SES rather than a plain smarthost.
+    pub ses_relay: bool,
+    pub reveal_client_ip: bool,
+    pub auth_failure_delay_seconds: u32,
+    pub auth_failure_burst: u32,
 }
 
 impl Default for Options {
@@ -26,13 +42,23 @@ impl Default for Options {
         Self {
             max_message_size: 1024 * 1024,
             max_recipients: 100,
+            relay: true,
+            ses_relay: false,
+            reveal_client_ip: false,
+            auth_failure_delay_seconds: 0,
+            auth_failure_burst: 10,
         }
     }
 }
 
 /// A running server, with its mail root and certificates in `directory`.
 pub struct TestServer {
+    /// Port of the MX listener.
     pub port: u16,
+    /// Port of the submission listener (STARTTLS).
+    pub submission_port: u16,
+    /// Port of the submissions listener (implicit TLS).
+    pub submissions_port: u16,
     pub directory: TempDir,
     pub ca_file: PathBuf,
     pub ca_certificate: CertificateDer<'static>,
@@ -60,6 +86,7 @@ impl TestServer {
             key_file,
             mail_root,
             queue_root: directory.path().join("queue"),
+            dkim_root: directory.path().join("dkim"),
         };
         let generation = Generation {
             number: 1,
@@ -69,14 +96,11 @@ impl TestServer {
         };
         let (_sender, receiver) = watch::channel(Arc::new(generation));
 
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-        listener.set_nonblocking(true).expect("make the listener non-blocking");
-        let port = listener.local_addr().expect("listener address").port();
+        let (mx, port) = bind_loopback(ListenerRole::Mx);
+        let (submission, submission_port) = bind_loopback(ListenerRole::Submission);
+        let (submissions, submissions_port) = bind_loopback(ListenerRole::Submissions);
         let context = DaemonContext {
-            listeners: vec![InheritedListener {
-                role: ListenerRole::Mx,
-                listener,
-            }],
+            listeners: vec![mx, submission, submissions],
             generation: receiver,
         };
 
@@ -86,6 +110,8 @@ impl TestServer {
         }));
         Self {
             port,
+            submission_port,
+            submissions_port,
             directory,
             ca_file,
             ca_certificate,
@@ -117,6 +143,18 @@ impl TestServer {
         messages.remove(0)
     }
 
+    /// Returns the folder the server reads DKIM keys from.
+    pub fn dkim_root(&self) -> PathBuf {
+        self.directory.path().join("dkim")
+    }
+
+    /// Returns the queued entries: envelope and message, oldest first.
+    pub fn queued(&self) -> Vec<(mailroom_queue::Envelope, Vec<u8>)> {
+        let spool = mailroom_queue::Spool::new(self.directory.path().join("queue"));
+        let ids = spool.list().unwrap_or_default();
+        ids.iter().map(|id| spool.read(id).expect("read queued entry")).collect()
+    }
+
     /// Starts the shutdown and waits for `serve_until` to return.
     pub async fn shut_down(mut self) -> Result<(), mailroom_smtpd::Error> {
         self.begin_shutdown();
@@ -140,21 +178,46 @@ impl Drop for TestServer {
     }
 }
 
+fn bind_loopback(role: ListenerRole) -> (InheritedListener, u16) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    listener.set_nonblocking(true).expect("make the listener non-blocking");
+    let port = listener.local_addr().expect("listener address").port();
+    (InheritedListener { role, listener }, port)
+}
+
 fn host_spec(options: Options) -> HostSpec {
+    let relay = if options.ses_relay {
+        serde_json::json!({
+            "mode": "ses", "region": "us-east-1", "access_key_id": "AKIAIOSFODNN7EXAMPLE",
+            "secret_access_key_file": "/nonexistent"
+        })
+    } else if options.relay {
+        serde_json::json!({
+            "mode": "smtp", "host": "relay.example.net", "username": "user", "password_file": "/nonexistent"
+        })
+    } else {
+        serde_json::json!({ "mode": "disabled" })
+    };
     let spec = serde_json::json!({
         "version": 1,
         "hostname": HOSTNAME,
         "domains": [{ "name": "example.test" }],
         "accounts": [
-            { "address": "alice@example.test", "password_hash": "$6$salt$hash" },
-            { "address": "bob@example.test", "password_hash": "$6$salt$hash" }
+            { "address": "alice@example.test", "password_hash": ALICE_HASH },
+            { "address": "bob@example.test", "password_hash": BOB_HASH }
         ],
         "aliases": [
             { "address": "team@example.test", "targets": ["alice@example.test", "bob@example.test"] }
         ],
         "listeners": [{ "role": "mx", "address": "127.0.0.1:25" }],
         "tls": { "mode": "self-signed" },
-        "limits": { "max_message_size": options.max_message_size, "max_recipients": options.max_recipients }
+        "relay": relay,
+        "limits": { "max_message_size": options.max_message_size, "max_recipients": options.max_recipients },
+        "submission": {
+            "reveal_client_ip": options.reveal_client_ip,
+            "auth_failure_delay_seconds": options.auth_failure_delay_seconds,
+            "auth_failure_burst": options.auth_failure_burst
+        }
     });
     serde_json::from_value(spec).expect("test host spec parses")
 }

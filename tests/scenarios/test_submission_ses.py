@@ -1,0 +1,144 @@
+"""Submission to the SES stand-in. swaks submits on 587 (STARTTLS) and 465
+(implicit TLS) with AUTH, and the stand-in receives each message once. The
+message has exactly one DKIM-Signature, which dkimpy verifies against the
+key published in the lab's Knot, and `Message-ID` is not a signed header."""
+
+import itertools
+import re
+import secrets
+
+import pytest
+
+from peers import clients, outbound, procs
+from peers.lab import ALICE
+from peers.ses import SesStandIn
+
+CAROL = "carol@example.net"
+REGION = "us-east-1"
+KEY_ID = "AKIALABSUBMISSION1"
+PORTS = itertools.count(2651)
+
+# Seconds a submitted message may take to reach the stand-in; it only bounds
+# a hang (the queue daemon looks at the spool every 5 s).
+DELIVERY_DEADLINE = 60
+
+
+class SubmissionHost:
+    """A mailroom with submission listeners, relaying through its own SES stand-in."""
+
+    def __init__(self, lab, folder):
+        self.lab = lab
+        self.password = secrets.token_urlsafe(12)
+        secret = secrets.token_urlsafe(30)
+        secret_file = folder / "ses-secret"
+        secret_file.write_text(secret + "\n")
+        secret_file.chmod(0o600)
+        self.ses = SesStandIn(lab["remote"], folder / "ses", lab.ca, port=next(PORTS), user=KEY_ID)
+        self.ses.password = outbound.ses_smtp_password(secret, REGION)
+        self.server = lab.mailroom(folder / "mailroom", {ALICE: self.password})
+        address = lab["mailhost"].address
+        self.server.spec["listeners"] += [
+            {"role": "submission", "address": f"{address}:587"},
+            {"role": "submissions", "address": f"{address}:465"},
+        ]
+        self.server.spec["relay"] = {
+            "mode": "ses",
+            "region": REGION,
+            "access_key_id": KEY_ID,
+            "secret_access_key_file": str(secret_file),
+            "endpoint": f"{self.ses.hostname}:{self.ses.port}",
+            "ca_file": str(lab.ca.ca_file),
+        }
+
+    def publish_dkim_key(self):
+        """Publishes the TXT record that /status shows for the key in the example.test zone in Knot."""
+        resource = next(r for r in self.server.status()["resources"] if r["kind"] == "dkim-key")
+        name, record = resource["observed"]["dns_name"], resource["observed"]["dns_txt"]
+        # A TXT character-string is at most 255 bytes long (RFC 1035), so the key is split.
+        strings = " ".join(f'"{record[i:i + 250]}"' for i in range(0, len(record), 250))
+        # Each test's mailroom makes a new key under the same date-based
+        # selector, so the record of an earlier test is replaced, not added to.
+        self.lab.knot.update("example.test", [f"del {name}. TXT", f"add {name}. 60 TXT {strings}"])
+
+    def submit(self, folder, port, message, extra=()):
+        message_file = folder / f"submitted-{port}.eml"
+        message_file.write_bytes(message)
+        return clients.swaks(
+            self.lab["client"], self.lab["mailhost"].address, port, ALICE, CAROL,
+            data=message_file, tls=False, ca_file=str(self.lab.ca.ca_file),
+            auth=("PLAIN", ALICE, self.password), extra=extra,
+        )
+
+    def wait_relayed(self, count):
+        return procs.wait_for(lambda: len(self.ses.messages()) >= count and self.ses.messages(),
+                              f"{count} messages at the stand-in", deadline=DELIVERY_DEADLINE)
+
+
+@pytest.fixture
+def host(lab, test_folder):
+    host = SubmissionHost(lab, test_folder)
+    host.ses.start()
+    try:
+        host.server.start()
+        host.publish_dkim_key()
+        yield host
+    finally:
+        host.server.stop()
+        host.ses.stop()
+
+
+def message(subject, client_signature=False):
+    text = f"From: Alice <{ALICE}>\r\nTo: <{CAROL}>\r\nSubject: {subject}\r\n\r\nHello Carol.\r\n"
+    if client_signature:
+        text = "DKIM-Signature: v=1; a=rsa-sha256; d=example.test; s=client; h=from;\r\n\tbh=AAAA; b=AAAA\r\n" + text
+    return text.encode()
+
+
+def signatures(stored):
+    headers = stored.split(b"\r\n\r\n", 1)[0].decode()
+    return re.findall(r"^DKIM-Signature:[^\r\n]*(?:\r\n[ \t][^\r\n]*)*", headers, re.MULTILINE | re.IGNORECASE)
+
+
+def signed_headers(signature):
+    unfolded = re.sub(r"\s+", "", signature)
+    return [name.lower() for name in re.search(r";h=([^;]+)", unfolded).group(1).split(":")]
+
+
+def verify_in_lab(lab, folder, stored):
+    signed = folder / "relayed.eml"
+    signed.write_bytes(stored)
+    return clients.dkim_verify(lab["client"], signed)
+
+
+def test_starttls_submission_reaches_ses_signed_once(host, lab, test_folder):
+    result = host.submit(test_folder, 587, message("starttls"), extra=["--tls"])
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    [(envelope, stored)] = host.wait_relayed(1)
+    found = signatures(stored)
+    assert envelope["auth_login"] == KEY_ID
+    assert len(found) == 1, found
+    assert "message-id" not in signed_headers(found[0])
+    verdict = verify_in_lab(lab, test_folder, stored)
+    assert verdict.returncode == 0, verdict.stdout + verdict.stderr
+
+
+def test_implicit_tls_submission_reaches_ses(host, lab, test_folder):
+    result = host.submit(test_folder, 465, message("implicit"), extra=["--tls-on-connect"])
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    [(_envelope, stored)] = host.wait_relayed(1)
+    verdict = verify_in_lab(lab, test_folder, stored)
+    assert verdict.returncode == 0, verdict.stdout + verdict.stderr
+
+
+def test_client_signature_does_not_cause_554(host, lab, test_folder):
+    result = host.submit(test_folder, 587, message("client-signed", client_signature=True), extra=["--tls"])
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    [(_envelope, stored)] = host.wait_relayed(1)
+    found = signatures(stored)
+    assert len(found) == 1, found
+    assert "s=client" not in found[0]
+    verdict = verify_in_lab(lab, test_folder, stored)
+    assert verdict.returncode == 0, verdict.stdout + verdict.stderr
