@@ -16,8 +16,13 @@ class Pebble:
     and `root_file` the issuing root pebble generated at this start.
     """
 
-    def __init__(self, host, folder, ca, dns_server, http_port=80, tls_port=443, nonce_reject_percent=0):
+    def __init__(
+        self, host, folder, ca, dns_server, http_port=80, tls_port=443, nonce_reject_percent=0,
+        acme_port=ACME_PORT, management_port=MANAGEMENT_PORT,
+    ):
         self.host = host
+        self.acme_port = acme_port
+        self.management_port = management_port
         self.folder = Path(folder)
         self.ca = ca
         self.dns_server = dns_server
@@ -31,7 +36,7 @@ class Pebble:
 
     @property
     def directory_url(self):
-        return f"https://{self.host.address}:{ACME_PORT}/dir"
+        return f"https://{self.host.address}:{self.acme_port}/dir"
 
     def start(self):
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -57,8 +62,8 @@ class Pebble:
 
     def _settings(self, cert, key):
         return {
-            "listenAddress": f"{self.host.address}:{ACME_PORT}",
-            "managementListenAddress": f"{self.host.address}:{MANAGEMENT_PORT}",
+            "listenAddress": f"{self.host.address}:{self.acme_port}",
+            "managementListenAddress": f"{self.host.address}:{self.management_port}",
             "certificate": str(cert),
             "privateKey": str(key),
             "httpPort": self.http_port,
@@ -68,7 +73,7 @@ class Pebble:
         }
 
     def _management_url(self, path):
-        return f"https://{self.host.address}:{MANAGEMENT_PORT}{path}"
+        return f"https://{self.host.address}:{self.management_port}{path}"
 
     def _get(self, url, check=True):
         result = self.host.run(["curl", "-sSf", "--max-time", "5", "--cacert", self.ca_file, url], check=check)
