@@ -17,8 +17,12 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
+use crate::controllers::acme::{self, AcmeManager};
 use crate::controllers::daemon::{Daemon, DaemonKind, Socket};
 use crate::controllers::listeners::ListenerSet;
+use crate::controllers::dkim;
+use crate::controllers::outbound_queue;
+use crate::controllers::relay_credential::RelayCredential;
 use crate::render::{self, Rendered};
 use crate::spec_source::{self, LoadedSpec};
 use crate::state::StateDir;
@@ -54,6 +58,10 @@ struct Agent {
     daemon_events: mpsc::UnboundedSender<DaemonKind>,
     rendered: Option<Rendered>,
     status_server: Option<(SocketAddr, JoinHandle<()>)>,
+    acme: AcmeManager,
+    /// ACME challenge responders, one per `http` or `https` listener.
+    challenge_servers: BTreeMap<SocketAddr, JoinHandle<()>>,
+    relay_credential: RelayCredential,
     ready_sent: bool,
 }
 
@@ -70,9 +78,15 @@ pub async fn run(spec_path: &Path) -> Result<(), AgentError> {
     let (_watcher, mut spec_events) =
         watch::spec_file(spec_path).map_err(|source| AgentError::Watch { path: spec_path.to_owned(), source })?;
     let (daemon_events, mut daemon_exits) = mpsc::unbounded_channel();
-    let mut watchdog = systemd::watchdog_interval().map(tokio::time::interval);
+    let (acme_wake, mut acme_events) = mpsc::unbounded_channel();
+    let mut watchdog = systemd::watchdog_interval().map(|period| {
+        // After a long pass, ping once rather than in a burst of missed ticks.
+        let mut interval = tokio::time::interval(period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        interval
+    });
 
-    let mut agent = Agent::new(spec_path, applied, state, daemon_events);
+    let mut agent = Agent::new(spec_path, applied, state, daemon_events, AcmeManager::new(acme_wake));
     agent.reconcile("start").await;
 
     loop {
@@ -89,6 +103,7 @@ pub async fn run(spec_path: &Path) -> Result<(), AgentError> {
                 agent.reconcile("spec-changed").await;
             }
             Some(_kind) = daemon_exits.recv() => agent.reconcile("daemon-event").await,
+            Some(()) = acme_events.recv() => agent.reconcile("acme-event").await,
             _ = tokio::time::sleep(next_pass) => agent.reconcile("resync").await,
             _ = tick(&mut watchdog) => systemd::watchdog(),
         }
@@ -107,7 +122,13 @@ async fn tick(interval: &mut Option<tokio::time::Interval>) {
 }
 
 impl Agent {
-    fn new(spec_path: &Path, applied: LoadedSpec, state: StateDir, daemon_events: mpsc::UnboundedSender<DaemonKind>) -> Self {
+    fn new(
+        spec_path: &Path,
+        applied: LoadedSpec,
+        state: StateDir,
+        daemon_events: mpsc::UnboundedSender<DaemonKind>,
+        acme: AcmeManager,
+    ) -> Self {
         let board = StatusBoard::new(&spec_path.display().to_string());
         board.set_revision(applied.revision.clone());
         Self {
@@ -121,6 +142,9 @@ impl Agent {
             daemon_events,
             rendered: None,
             status_server: None,
+            acme,
+            challenge_servers: BTreeMap::new(),
+            relay_credential: RelayCredential::default(),
             ready_sent: false,
         }
     }
@@ -129,11 +153,15 @@ impl Agent {
         let span = tracing::info_span!("reconcile", trigger, revision = %self.applied.revision.short());
         async {
             self.refresh_spec();
-            let cert = render::certificate(&self.applied.spec, &self.state, &self.board);
             if self.listeners.sync(&self.applied.spec.listeners, &self.board) {
                 self.hand_over_sockets();
             }
+            self.serve_challenges();
+            let cert = render::certificate(&self.applied.spec, &self.state, &self.board, Some(&self.acme));
             self.render_runtime(cert);
+            dkim::reconcile(&self.applied.spec, &self.state, &self.board);
+            self.relay_credential.reconcile(&self.applied.spec, &self.state, &self.board);
+            outbound_queue::report(&self.applied.spec, &self.state, &self.board);
             self.converge_daemons();
             self.serve_status();
             self.observe_daemons().await;
@@ -275,6 +303,44 @@ impl Agent {
             }
         });
         self.status_server = Some((address, task));
+    }
+
+    /// Serves ACME challenge responses on every `http` (HTTP-01) and
+    /// `https` (TLS-ALPN-01) listener, and stops serving on listeners the
+    /// spec dropped.
+    fn serve_challenges(&mut self) {
+        let bound = self.listeners.for_roles(&[ListenerRole::Http, ListenerRole::Https]);
+        let addresses: Vec<SocketAddr> = bound.iter().map(|(_, address, _)| *address).collect();
+        self.challenge_servers.retain(|address, task| {
+            let keep = addresses.contains(address);
+            if !keep {
+                task.abort();
+            }
+            keep
+        });
+        for (role, address, fd) in bound {
+            if self.challenge_servers.contains_key(&address) {
+                continue;
+            }
+            let socket = match fd.try_clone_to_owned() {
+                Ok(owned) => std::net::TcpListener::from(owned),
+                Err(error) => {
+                    tracing::error!(%address, %error, "cannot serve ACME challenges");
+                    continue;
+                }
+            };
+            let responders = self.acme.responders().clone();
+            let task = tokio::spawn(async move {
+                let served = match role {
+                    ListenerRole::Https => acme::tls_alpn01::serve(socket, responders.alpn).await,
+                    _ => acme::http01::serve(socket, responders.tokens).await,
+                };
+                if let Err(error) = served {
+                    tracing::error!(role = role.as_str(), %address, %error, "ACME challenge responder stopped");
+                }
+            });
+            self.challenge_servers.insert(address, task);
+        }
     }
 
     async fn observe_daemons(&self) {

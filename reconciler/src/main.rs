@@ -1,7 +1,8 @@
 //! `mailroom`: one binary for every role of the mail host.
 //!
 //! The reconciler subcommands (`check`, `plan`, `apply`, `run`, `status`) read
-//! the host spec; `smtpd` and `imapd` are the daemons that `run` supervises.
+//! the host spec; `smtpd`, `imapd` and `queued` are the daemons that `run`
+//! supervises.
 
 mod agent;
 mod backoff;
@@ -69,6 +70,26 @@ enum Command {
         #[arg(long)]
         runtime_config: PathBuf,
     },
+    /// Run the outbound queue's delivery loop (started by `mailroom run`).
+    Queued {
+        #[arg(long)]
+        runtime_config: PathBuf,
+    },
+    /// List the outbound queue, or retry or delete entries.
+    Queue {
+        /// Host spec whose state directory holds the queue.
+        #[arg(long)]
+        spec: PathBuf,
+        #[command(subcommand)]
+        action: Option<cli::queue::QueueAction>,
+    },
+    /// Print the SES SMTP password for the IAM secret access key read from
+    /// standard input.
+    SesSmtpPassword {
+        /// AWS region of the SES endpoint, such as us-east-1.
+        #[arg(long)]
+        region: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -84,6 +105,9 @@ fn main() -> ExitCode {
         Command::HashPassword => cli::spec::hash_password(),
         Command::Smtpd { runtime_config } => cli::daemon::smtpd(&runtime_config),
         Command::Imapd { runtime_config } => cli::daemon::imapd(&runtime_config),
+        Command::Queued { runtime_config } => cli::daemon::queued(&runtime_config),
+        Command::Queue { spec, action } => cli::queue::run(&spec, action),
+        Command::SesSmtpPassword { region } => cli::queue::ses_smtp_password(&region),
     }
 }
 

@@ -7,6 +7,7 @@ use chrono::Utc;
 use mailroom_runtime::RuntimeConfig;
 use serde_json::json;
 
+use crate::controllers::acme::{self, AcmeManager, AcmeOutcome};
 use crate::controllers::certificate::{self, DesiredCertificate, Source};
 use crate::spec_source::{LoadedSpec, content_hash};
 use crate::state::{StateDir, write_atomic};
@@ -36,10 +37,14 @@ pub enum RenderError {
 
 /// Brings the certificate to the desired state and returns the files to
 /// serve, or `None` when no usable certificate exists; the previous one then
-/// stays in use. The outcome goes on `board`.
-pub fn certificate(spec: &mailroom_spec::HostSpec, state: &StateDir, board: &StatusBoard) -> Option<CertFiles> {
+/// stays in use. The outcome goes on `board`. ACME orders run on `acme`;
+/// without it (`mailroom apply`) the certificate on disk is only observed.
+pub fn certificate(spec: &mailroom_spec::HostSpec, state: &StateDir, board: &StatusBoard, acme: Option<&AcmeManager>) -> Option<CertFiles> {
     let desired = DesiredCertificate::from_spec(spec, state);
     let name = desired.names[0].clone();
+    if desired.source == Source::Acme {
+        return acme_certificate(spec, state, board, &desired, acme);
+    }
 
     match reconcile_certificate(&desired) {
         Ok(observed) => {
@@ -57,6 +62,55 @@ pub fn certificate(spec: &mailroom_spec::HostSpec, state: &StateDir, board: &Sta
             None
         }
     }
+}
+
+/// Serves the ACME certificate on disk, even one due for renewal or
+/// expired, so mail keeps flowing; before the first issuance, serves a
+/// self-signed certificate kept in a `self-signed` subfolder.
+fn acme_certificate(
+    spec: &mailroom_spec::HostSpec,
+    state: &StateDir,
+    board: &StatusBoard,
+    desired: &DesiredCertificate,
+    acme: Option<&AcmeManager>,
+) -> Option<CertFiles> {
+    let name = desired.names[0].clone();
+    let outcome = match acme {
+        Some(manager) => manager.reconcile(spec, state, Utc::now()),
+        None => acme_offline(spec, desired),
+    };
+    board.set("certificate", &name, outcome.condition);
+    if outcome.current.is_some() {
+        return Some(CertFiles { cert_file: desired.cert_file.clone(), key_file: desired.key_file.clone() });
+    }
+
+    let folder = desired.cert_file.with_file_name("self-signed");
+    let mut names = desired.names.clone();
+    names.push("localhost".to_owned());
+    let fallback = DesiredCertificate {
+        names,
+        source: Source::SelfSigned,
+        cert_file: folder.join("fullchain.pem"),
+        key_file: folder.join("key.pem"),
+    };
+    match reconcile_certificate(&fallback) {
+        Ok(_) => Some(CertFiles { cert_file: fallback.cert_file, key_file: fallback.key_file }),
+        Err(error) => {
+            tracing::error!(certificate = %name, %error, "cannot make the self-signed stand-in certificate");
+            None
+        }
+    }
+}
+
+/// The outcome of one pass without the agent, which alone places orders.
+fn acme_offline(spec: &mailroom_spec::HostSpec, desired: &DesiredCertificate) -> AcmeOutcome {
+    let current = acme::stored::read(desired);
+    let decision = acme::decide(spec, current.as_ref().map(|(_, issued)| issued), desired, Utc::now());
+    let condition = match (&current, decision.is_due()) {
+        (Some(_), false) => Condition::ready("Issued", "certificate issued by the ACME server"),
+        _ => Condition::not_ready("OrderPending", format!("{decision}; `mailroom run` places ACME orders")),
+    };
+    AcmeOutcome { current: current.map(|(observed, _)| observed), condition }
 }
 
 fn reconcile_certificate(desired: &DesiredCertificate) -> Result<certificate::ObservedCertificate, certificate::CertificateError> {
@@ -88,6 +142,7 @@ pub fn runtime(applied: &LoadedSpec, state: &StateDir, cert: CertFiles) -> Resul
         key_file: cert.key_file.clone(),
         mail_root: state.mail_root(),
         queue_root: state.queue_root(),
+        dkim_root: state.dkim_root(),
     };
     let config_json = serde_json::to_vec_pretty(&config).expect("runtime config serialises");
     let applied_json = serde_json::to_vec_pretty(&json!({ "revision": applied.revision, "spec": applied.spec }))

@@ -54,6 +54,10 @@ impl StateDir {
     pub fn queue_root(&self) -> PathBuf {
         self.root.join("queue")
     }
+
+    pub fn dkim_root(&self) -> PathBuf {
+        self.root.join("dkim")
+    }
 }
 
 /// Writes `data` to `path` so that readers see the old or the new content,

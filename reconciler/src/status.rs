@@ -155,8 +155,28 @@ impl Snapshot {
             let restarts = r.observed.get("restarts").and_then(Value::as_u64).unwrap_or(0);
             out.push_str(&format!("mailroom_daemon_restarts_total{{daemon=\"{}\"}} {restarts}\n", escape_label(&r.name)));
         }
+        for r in self.resources.iter().filter(|r| r.kind == "queue") {
+            out.push_str(&queue_metrics(&r.observed));
+        }
         out
     }
+}
+
+/// Gauges of the outbound queue, from the facts of its status resource.
+fn queue_metrics(observed: &Map<String, Value>) -> String {
+    let gauges = [
+        ("depth", "mailroom_queue_depth", "Messages in the outbound queue."),
+        ("oldest_age_seconds", "mailroom_queue_oldest_age_seconds", "Age of the oldest queued message."),
+        ("deliveries_last_hour", "mailroom_queue_deliveries_last_hour", "Recipients delivered in the last hour."),
+        ("deferrals_last_hour", "mailroom_queue_deferrals_last_hour", "Delivery attempts deferred in the last hour."),
+        ("bounces_last_hour", "mailroom_queue_bounces_last_hour", "Recipients bounced in the last hour."),
+    ];
+    let mut out = String::new();
+    for (fact, name, help) in gauges {
+        let value = observed.get(fact).and_then(Value::as_i64).unwrap_or(0);
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"));
+    }
+    out
 }
 
 fn escape_label(value: &str) -> String {
@@ -191,6 +211,15 @@ mod tests {
         assert!(board.snapshot().converged);
         board.set("certificate", "mail.example.test", Condition::not_ready("Missing", ""));
         assert!(!board.snapshot().converged);
+    }
+
+    #[test]
+    fn metrics_show_queue_depth() {
+        let board = StatusBoard::new("spec.json");
+        board.set("queue", "outbound", Condition::ready("Running", "").with("depth", 4).with("bounces_last_hour", 1));
+        let metrics = board.snapshot().metrics();
+        assert!(metrics.contains("mailroom_queue_depth 4\n"));
+        assert!(metrics.contains("mailroom_queue_bounces_last_hour 1\n"));
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub struct RuntimeConfig {
     pub mail_root: PathBuf,
     /// Root of the outbound queue, `<state_dir>/queue`.
     pub queue_root: PathBuf,
+    /// Folder of the DKIM signing keys, `<state_dir>/dkim`.
+    pub dkim_root: PathBuf,
 }
 
 impl RuntimeConfig {

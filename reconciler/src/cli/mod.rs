@@ -2,6 +2,7 @@
 
 pub mod agent;
 pub mod daemon;
+pub mod queue;
 pub mod spec;
 pub mod status;
 

@@ -9,7 +9,8 @@ use mailroom_spec::{HostSpec, Listener};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::controllers::certificate::{self, DesiredCertificate};
+use crate::controllers::acme;
+use crate::controllers::certificate::{self, DesiredCertificate, Source};
 use crate::controllers::daemon::DaemonKind;
 use crate::spec_source::{self, LoadedSpec};
 use crate::state::StateDir;
@@ -59,7 +60,7 @@ pub fn apply(path: &Path) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let board = StatusBoard::new(&path.display().to_string());
-    let Some(cert) = crate::render::certificate(&loaded.spec, &state, &board) else {
+    let Some(cert) = crate::render::certificate(&loaded.spec, &state, &board, None) else {
         eprintln!("{}: no usable certificate; see the error above", path.display());
         return ExitCode::FAILURE;
     };
@@ -133,6 +134,11 @@ fn read_applied(state: &StateDir) -> Option<(HostSpec, String)> {
 fn certificate_plan(spec: &HostSpec, state: &StateDir) -> Vec<String> {
     let desired = DesiredCertificate::from_spec(spec, state);
     let name = &desired.names[0];
+    if desired.source == Source::Acme {
+        let current = acme::stored::read(&desired);
+        let decision = acme::decide(spec, current.as_ref().map(|(_, issued)| issued), &desired, Utc::now());
+        return if decision.is_due() { vec![format!("certificate {name}: {decision}")] } else { Vec::new() };
+    }
     match certificate::observe(&desired) {
         Ok(observed) => certificate::plan(&desired, observed.as_ref(), Utc::now())
             .into_iter()

@@ -4,8 +4,8 @@
 //! regenerated when missing, unreadable, for other names, or within
 //! [`RENEW_BEFORE_DAYS`] of expiry. In `files` mode the operator's files are
 //! only observed: the daemons load them directly, and a changed file is
-//! picked up by the next reconcile. `acme` mode is not built yet and falls
-//! back to a self-signed certificate, reported as not ready.
+//! picked up by the next reconcile. In `acme` mode the files in the same
+//! folder are written by the ACME controller (`super::acme`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -63,8 +63,8 @@ pub struct DesiredCertificate {
 pub enum Source {
     SelfSigned,
     Files,
-    /// ACME is not built yet; served self-signed meanwhile.
-    AcmePending,
+    /// Ordered and renewed by the ACME controller.
+    Acme,
 }
 
 impl DesiredCertificate {
@@ -93,7 +93,7 @@ impl DesiredCertificate {
                 }
                 generated(names, Source::SelfSigned)
             }
-            Tls::Acme { extra_names, .. } => generated(own(extra_names), Source::AcmePending),
+            Tls::Acme { extra_names, .. } => generated(own(extra_names), Source::Acme),
             Tls::Files { cert_file, key_file } => Self {
                 names: own(&[]),
                 source: Source::Files,
@@ -108,6 +108,7 @@ impl DesiredCertificate {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservedCertificate {
     pub names: Vec<String>,
+    pub not_before: DateTime<Utc>,
     pub not_after: DateTime<Utc>,
     pub issuer: String,
     pub serial: String,
@@ -141,8 +142,10 @@ pub fn observe(desired: &DesiredCertificate) -> Result<Option<ObservedCertificat
 }
 
 /// Returns the actions that make `observed` match `desired`.
+/// Only self-signed certificates are planned here; ACME ones are planned by
+/// `super::acme::renewal`.
 pub fn plan(desired: &DesiredCertificate, observed: Option<&ObservedCertificate>, now: DateTime<Utc>) -> Vec<CertificateAction> {
-    if desired.source == Source::Files {
+    if desired.source != Source::SelfSigned {
         return Vec::new();
     }
     let why = match observed {
@@ -166,10 +169,7 @@ pub fn apply(desired: &DesiredCertificate, action: &CertificateAction) -> Result
 /// The status condition for what was observed.
 pub fn condition(desired: &DesiredCertificate, observed: &ObservedCertificate) -> Condition {
     let condition = match desired.source {
-        Source::AcmePending => Condition::not_ready(
-            "AcmeNotImplemented",
-            "ACME ordering is not built yet; serving a self-signed certificate until it is",
-        ),
+        Source::Acme => Condition::ready("Issued", "certificate issued by the ACME server"),
         Source::SelfSigned => Condition::ready("SelfSigned", "self-signed certificate in place"),
         Source::Files => Condition::ready("Loaded", format!("certificate from {}", desired.cert_file.display())),
     };
@@ -181,7 +181,7 @@ pub fn condition(desired: &DesiredCertificate, observed: &ObservedCertificate) -
         .with("cert_file", desired.cert_file.display().to_string())
 }
 
-fn parse_leaf(path: &Path, pem_bytes: &[u8]) -> Result<ObservedCertificate, CertificateError> {
+pub(crate) fn parse_leaf(path: &Path, pem_bytes: &[u8]) -> Result<ObservedCertificate, CertificateError> {
     let parse_error = |reason: String| CertificateError::Parse { path: path.to_owned(), reason };
     let (_, pem) = parse_x509_pem(pem_bytes).map_err(|e| parse_error(e.to_string()))?;
     let cert = pem.parse_x509().map_err(|e| parse_error(e.to_string()))?;
@@ -194,9 +194,11 @@ fn parse_leaf(path: &Path, pem_bytes: &[u8]) -> Result<ObservedCertificate, Cert
             }
         }
     }
+    let not_before = DateTime::from_timestamp(cert.validity().not_before.timestamp(), 0).unwrap_or_default();
     let not_after = DateTime::from_timestamp(cert.validity().not_after.timestamp(), 0).unwrap_or_default();
     Ok(ObservedCertificate {
         names,
+        not_before,
         not_after,
         issuer: cert.issuer().to_string(),
         serial: cert.raw_serial_as_string(),
@@ -246,6 +248,7 @@ mod tests {
     fn observed(names: &[&str], not_after: DateTime<Utc>) -> ObservedCertificate {
         ObservedCertificate {
             names: names.iter().map(|n| (*n).to_owned()).collect(),
+            not_before: not_after - Duration::days(SELF_SIGNED_DAYS),
             not_after,
             issuer: "CN=test".to_owned(),
             serial: "01".to_owned(),

@@ -1,12 +1,12 @@
-//! The daemon resources: `mailroom smtpd` and `mailroom imapd` as supervised
-//! child processes.
+//! The daemon resources: `mailroom smtpd`, `mailroom imapd` and
+//! `mailroom queued` as supervised child processes.
 //!
 //! Each daemon has a supervising task that starts the child with its
 //! listening sockets inherited, restarts it after an unexpected exit with
 //! capped backoff (reset once a child has stayed up for [`STABLE_AFTER`]),
 //! forwards reloads as SIGHUP, and on a listener change restarts it with the
 //! new sockets. Readiness is a real probe: the daemon's greeting on one of its
-//! sockets.
+//! sockets. The queue daemon has no sockets and is ready while it runs.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mailroom_runtime::{LISTEN_FDS_ENV, encode_listen_fds};
-use mailroom_spec::{HostSpec, ListenerRole};
+use mailroom_spec::{HostSpec, ListenerRole, Relay};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -42,15 +42,18 @@ static SPAWN_LOCK: Mutex<()> = Mutex::new(());
 pub enum DaemonKind {
     Smtpd,
     Imapd,
+    /// The outbound queue's delivery loop; it has no listening sockets.
+    Queued,
 }
 
 impl DaemonKind {
-    pub const ALL: [Self; 2] = [Self::Smtpd, Self::Imapd];
+    pub const ALL: [Self; 3] = [Self::Smtpd, Self::Imapd, Self::Queued];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::Smtpd => "smtpd",
             Self::Imapd => "imapd",
+            Self::Queued => "queued",
         }
     }
 
@@ -59,12 +62,17 @@ impl DaemonKind {
         match self {
             Self::Smtpd => &[ListenerRole::Mx, ListenerRole::Submission, ListenerRole::Submissions],
             Self::Imapd => &[ListenerRole::Imap, ListenerRole::Imaps],
+            Self::Queued => &[],
         }
     }
 
-    /// Whether `spec` has a listener for this daemon.
+    /// Whether `spec` needs this daemon: a listener for smtpd and imapd, a
+    /// relay that is not disabled for the queue daemon.
     pub fn is_wanted(self, spec: &HostSpec) -> bool {
-        spec.listeners.iter().any(|l| self.roles().contains(&l.role))
+        match self {
+            Self::Queued => spec.relay != Relay::Disabled,
+            Self::Smtpd | Self::Imapd => spec.listeners.iter().any(|l| self.roles().contains(&l.role)),
+        }
     }
 }
 
@@ -321,8 +329,12 @@ async fn terminate(child: &mut Child) {
 }
 
 /// Connects to the first socket with a plaintext greeting and reads it.
-/// Daemons with only implicit-TLS sockets count as answering when running.
+/// Daemons with only implicit-TLS sockets, or none, count as answering when
+/// running.
 async fn probe(addresses: &[(ListenerRole, SocketAddr)]) -> Result<String, String> {
+    if addresses.is_empty() {
+        return Ok("running (no listening sockets to probe)".to_owned());
+    }
     let Some((role, address)) = addresses
         .iter()
         .find(|(role, _)| matches!(role, ListenerRole::Mx | ListenerRole::Submission | ListenerRole::Imap))

@@ -7,9 +7,13 @@
 //! permanent ones are shown in status and wait for the spec or the operator's
 //! files to change.
 
+pub mod acme;
 pub mod certificate;
 pub mod daemon;
+pub mod dkim;
 pub mod listeners;
+pub mod outbound_queue;
+pub mod relay_credential;
 
 /// Whether retrying an action can succeed without a change to the spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

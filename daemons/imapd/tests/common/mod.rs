@@ -63,6 +63,7 @@ impl Harness {
             key_file: key_file.clone(),
             mail_root: mail_root.clone(),
             queue_root: dir.path().join("queue"),
+            dkim_root: dir.path().join("dkim"),
         };
         let generation = Generation {
             number: 1,
