@@ -5,6 +5,7 @@ that dkimpy verifies, and the lockout after repeated wrong passwords."""
 import json
 import re
 import subprocess
+import time
 
 import dkim
 import pytest
@@ -130,14 +131,20 @@ def lockout_host(tmp_path, request):
 
 
 def test_repeated_wrong_passwords_lock_out_only_that_address(lockout_host, tmp_path):
-    replies = []
+    replies, seconds = [], []
     for _ in range(20):
+        started = time.monotonic()
         result = swaks(lockout_host, SUBMISSION, "alice@example.test", "wrong", "--tls", "--quit-after", "AUTH")
+        seconds.append(time.monotonic() - started)
         errors = error_replies(result.stdout)
         replies.append(errors[0][:3] if errors else result.stdout)
 
     assert replies[:5] == ["535"] * 5, replies
     assert replies[5:] == ["421"] * 15, replies
+    # The n-th failure's 535 is held back n times the 1 s base delay: a
+    # minimum the server enforces, so this lower bound cannot be flaky.
+    for attempt in range(5):
+        assert seconds[attempt] >= attempt + 1, (attempt, seconds)
     assert smtp_greeting(SUBMISSION).startswith(b"421 4.7.0 ")
 
     data = write_message(tmp_path, "alice@example.test", "other-address")

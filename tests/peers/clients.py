@@ -53,6 +53,40 @@ def swaks(host, server, port, sender, recipient, data=None, tls=True, ca_file=No
     return host.run(argv, check=False)
 
 
+
+def neomutt(host, folder, url, user, password, sender, recipient, subject, body, ca_file):
+    """Send one message with neomutt in batch mode from `host`; return the completed process.
+
+    `url` is neomutt's `smtp_url` without the user, such as
+    `smtp://mail.example.test:587/` (STARTTLS is then required) or
+    `smtps://mail.example.test:465/`. With standard input not a terminal,
+    neomutt sends without opening its screen, so no pty is needed.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    scheme, rest = url.split("://", 1)
+    user_part = user.replace("@", "%40")
+    config = folder / "neomuttrc"
+    config.write_text(
+        f'set from = "{sender}"\n'
+        f'set smtp_url = "{scheme}://{user_part}@{rest}"\n'
+        f'set smtp_pass = "{password}"\n'
+        'set smtp_authenticators = "plain"\n'
+        "set ssl_starttls = yes\n"
+        "set ssl_force_tls = yes\n"
+        f'set ssl_ca_certificates_file = "{ca_file}"\n'
+        f'set certificate_file = "{folder / "certificates"}"\n'
+        'set hostname = "client.example.net"\n'
+        'set record = ""\n'
+        f'set folder = "{folder}"\n'
+        'set spoolfile = ""\n'
+    )
+    body_file = folder / "body.txt"
+    body_file.write_text(body)
+    argv = ["env", f"HOME={folder}", "neomutt", "-n", "-F", config, "-s", subject, "--", recipient]
+    with open(body_file) as stdin:
+        return host.run(argv, check=False, timeout=60, stdin=stdin)
+
 def smtp_data_file(message_file):
     """Write the DATA section of a CRLF message file beside it and return its path.
 

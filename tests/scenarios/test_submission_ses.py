@@ -1,11 +1,15 @@
-"""Submission to the SES stand-in. swaks submits on 587 (STARTTLS) and 465
-(implicit TLS) with AUTH, and the stand-in receives each message once. The
-message has exactly one DKIM-Signature, which dkimpy verifies against the
-key published in the lab's Knot, and `Message-ID` is not a signed header."""
+"""Submission to the SES stand-in. swaks and neomutt submit on 587 (STARTTLS)
+and 465 (implicit TLS) with AUTH, and the stand-in receives each message
+once. The message has exactly one DKIM-Signature, which dkimpy verifies
+against the key published in the lab's Knot, and `Message-ID` is not a
+signed header. A `kill -9` of smtpd right after its 250 loses nothing."""
 
 import itertools
+import os
 import re
 import secrets
+import signal
+from pathlib import Path
 
 import pytest
 
@@ -142,3 +146,41 @@ def test_client_signature_does_not_cause_554(host, lab, test_folder):
     assert "s=client" not in found[0]
     verdict = verify_in_lab(lab, test_folder, stored)
     assert verdict.returncode == 0, verdict.stdout + verdict.stderr
+
+
+@pytest.mark.parametrize("url", ["smtp://mail.example.test:587/", "smtps://mail.example.test:465/"],
+                         ids=["starttls-587", "implicit-tls-465"])
+def test_neomutt_submission_reaches_ses_signed_once(host, lab, test_folder, url):
+    result = clients.neomutt(lab["client"], test_folder / "neomutt", url, ALICE, host.password, ALICE, CAROL,
+                             subject="sent by neomutt", body="Hello Carol, from neomutt.\n", ca_file=lab.ca.ca_file)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    [(envelope, stored)] = host.wait_relayed(1)
+    found = signatures(stored)
+    assert envelope["rcpt_tos"] == [CAROL]
+    assert b"Hello Carol, from neomutt." in stored
+    assert len(found) == 1, found
+    assert "message-id" not in signed_headers(found[0])
+    verdict = verify_in_lab(lab, test_folder, stored)
+    assert verdict.returncode == 0, verdict.stdout + verdict.stderr
+
+
+def daemon_status(host, name):
+    return next(r for r in host.server.status()["resources"] if r["kind"] == "daemon" and r["name"] == name)
+
+
+def test_kill_9_of_smtpd_after_250_relays_once(host, lab, test_folder):
+    pid = daemon_status(host, "smtpd")["observed"]["pid"]
+
+    result = host.submit(test_folder, 587, message("survives kill -9 of smtpd"), extra=["--tls"])
+    os.kill(pid, signal.SIGKILL)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    [(_envelope, stored)] = host.wait_relayed(1)
+    assert b"survives kill -9 of smtpd" in stored
+    active = Path(host.server.spec["state_dir"]) / "queue" / "active"
+    procs.wait_for(lambda: not any(active.iterdir()), "the queue to be empty after the relay")
+    assert len(host.ses.messages()) == 1
+    restarted = procs.wait_for(lambda: daemon_status(host, "smtpd")["observed"]["restarts"] >= 1
+                               and daemon_status(host, "smtpd"), "smtpd's restart in /status")
+    assert restarted["observed"]["pid"] != pid
