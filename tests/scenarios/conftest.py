@@ -67,6 +67,22 @@ def mailhost(lab, test_folder, alice_password):
         server.stop()
 
 
+@pytest.fixture
+def submission_mailhost(lab, test_folder, alice_password):
+    """Like `mailhost`, with the submission listeners on 587 (STARTTLS) and 465 (implicit TLS) as well."""
+    server = lab.mailroom(test_folder / "mailroom", {ALICE: alice_password})
+    address = lab["mailhost"].address
+    server.spec["listeners"] += [
+        {"role": "submission", "address": f"{address}:587"},
+        {"role": "submissions", "address": f"{address}:465"},
+    ]
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(autouse=True)
 def scenario_timer(request):
     started = time.monotonic()

@@ -1,4 +1,6 @@
-"""No open relay: from `internet`, mail for a foreign domain is rejected at RCPT on port 25."""
+"""No open relay: from `internet`, mail for a foreign domain is rejected at
+RCPT on port 25, and the submission port 587 neither offers AUTH before
+STARTTLS nor accepts mail without it."""
 
 import pytest
 
@@ -66,3 +68,27 @@ def test_local_recipient_accepted_on_same_port(lab, mailhost, test_folder):
     result = send(lab, test_folder, ALICE, tls=True)
 
     assert result.returncode == 0, result.stdout
+
+
+def submit(lab, test_folder, recipient, tls, auth=None):
+    message, _ = messages.write_message(test_folder, ALICE, recipient, subject="submission relay attempt")
+    return clients.swaks(
+        lab["internet"], "mail.example.test", 587, ALICE, recipient,
+        data=message, tls=tls, ca_file=lab.ca.ca_file if tls else None, auth=auth,
+    )
+
+
+def test_submission_offers_no_auth_before_starttls(lab, submission_mailhost, test_folder, alice_password):
+    result = submit(lab, test_folder, FOREIGN, tls=False, auth=("PLAIN", ALICE, alice_password))
+
+    assert result.returncode == 28, clients.SWAKS_EXIT.get(result.returncode, result.stdout)
+    assert "AUTH" not in ehlo_keywords(result.stdout), result.stdout
+    assert not [line for line in client_lines(result.stdout) if line.upper().startswith("AUTH")]
+
+
+@pytest.mark.parametrize("tls", [True, False], ids=["starttls", "plaintext"])
+def test_submission_without_auth_is_refused(lab, submission_mailhost, test_folder, tls):
+    result = submit(lab, test_folder, FOREIGN, tls)
+
+    assert result.returncode == 23, clients.SWAKS_EXIT.get(result.returncode, result.stdout)
+    assert (reply_to(result.stdout, "MAIL FROM") or "").startswith("530 5.7.0"), result.stdout

@@ -1,4 +1,4 @@
-"""TLS posture of port 25 (STARTTLS) and port 993 (implicit TLS), read by testssl.sh.
+"""TLS posture of ports 25 and 587 (STARTTLS) and 465 and 993 (implicit TLS), read by testssl.sh.
 
 One testssl scan per port takes 10-20 s, so each port is one test with one
 assert per condition.
@@ -13,9 +13,15 @@ WEAK_CIPHER_CATEGORIES = ["cipherlist_NULL", "cipherlist_aNULL", "cipherlist_EXP
 
 
 @pytest.mark.parametrize(
-    "port, starttls", [pytest.param(25, "smtp", id="smtp-starttls-25"), pytest.param(993, None, id="imaps-993")]
+    "port, starttls",
+    [
+        pytest.param(25, "smtp", id="smtp-starttls-25"),
+        pytest.param(587, "smtp", id="submission-starttls-587"),
+        pytest.param(465, None, id="submissions-465"),
+        pytest.param(993, None, id="imaps-993"),
+    ],
 )
-def test_tls_posture_of_port(lab, mailhost, test_folder, port, starttls):
+def test_tls_posture_of_port(lab, submission_mailhost, test_folder, port, starttls):
     target = f"{lab['mailhost'].address}:{port}"
 
     findings = clients.testssl(lab["client"], test_folder, target, lab.ca.ca_file, starttls=starttls)
