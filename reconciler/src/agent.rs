@@ -347,7 +347,10 @@ impl Agent {
         for daemon in self.daemons.values() {
             let addresses: Vec<(ListenerRole, SocketAddr)> =
                 self.listeners.for_roles(daemon.kind().roles()).into_iter().map(|(role, address, _)| (role, address)).collect();
-            let condition = daemon.condition(&addresses).await;
+            let mut condition = daemon.condition(&addresses).await;
+            if daemon.kind() == DaemonKind::Smtpd {
+                condition = with_auth_throttling(condition, &self.applied.spec.submission);
+            }
             self.board.set("daemon", daemon.kind().name(), condition);
         }
     }
@@ -373,6 +376,15 @@ impl Agent {
         let _ = std::fs::remove_file(self.state.agent_pid());
         tracing::info!("stopped");
     }
+}
+
+/// Adds the AUTH throttling in force to smtpd's status, so an operator can
+/// see why a client is slowed or refused without reading the spec defaults.
+fn with_auth_throttling(condition: Condition, submission: &mailroom_spec::Submission) -> Condition {
+    condition
+        .with("auth_failure_delay_seconds", submission.auth_failure_delay_seconds)
+        .with("auth_failure_burst", submission.auth_failure_burst)
+        .with("auth_lockout_seconds", submission.auth_lockout_seconds)
 }
 
 fn write_pid_file(state: &StateDir) -> Result<(), AgentError> {

@@ -31,6 +31,9 @@ def test_status_document_lists_every_resource(dev_host):
     smtpd = dev_host.resource("daemon", "smtpd")["observed"]
     assert smtpd["pid"] > 0
     assert smtpd["restarts"] == 0
+    assert smtpd["auth_failure_delay_seconds"] == 1
+    assert smtpd["auth_failure_burst"] == 10
+    assert smtpd["auth_lockout_seconds"] == 900
 
 
 def test_healthz_and_metrics(dev_host):
