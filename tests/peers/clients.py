@@ -7,6 +7,7 @@ look up resolves in the test zones and never through the machine's resolver.
 import base64
 import json
 import re
+import secrets
 from pathlib import Path
 
 from . import procs
@@ -32,6 +33,14 @@ SWAKS_EXIT = {
     29: "error in TLS (STARTTLS or certificate)",
 }
 
+
+def random_password(length=16):
+    """Return a random password that swaks accepts.
+
+    swaks reads any argument that starts with "-" as an option, even the value
+    of --auth-password, so the password starts with a letter.
+    """
+    return "p" + secrets.token_urlsafe(length)
 
 def swaks(host, server, port, sender, recipient, data=None, tls=True, ca_file=None, auth=None, extra=()):
     """Run swaks in `host`; return the completed process (status and transcript).

@@ -1,10 +1,9 @@
 """Starts the SES stand-in (`tools/ses_server.py`) and reads what it stored."""
 
 import json
-import secrets
 from pathlib import Path
 
-from . import procs
+from . import clients, procs
 
 SERVER_SCRIPT = Path(__file__).parent / "tools" / "ses_server.py"
 DEBIAN_PYTHON = "/usr/bin/python3"
@@ -20,7 +19,7 @@ class SesStandIn:
         self.hostname = hostname
         self.port = port
         self.user = user
-        self.password = secrets.token_urlsafe(24)
+        self.password = clients.random_password(24)
         self.inbox = self.folder / "messages"
         self.password_file = self.folder / "password"
         self.control_file = self.folder / "control.json"

@@ -7,7 +7,6 @@ terminal summary.
 
 import itertools
 import os
-import secrets
 import sys
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from peers import clients  # noqa: E402
 from peers.lab import ALICE, Lab  # noqa: E402
 
 TIMINGS = []
@@ -53,7 +53,7 @@ def test_folder(lab, request):
 
 @pytest.fixture
 def alice_password():
-    return secrets.token_urlsafe(16)
+    return clients.random_password(16)
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ class SubmissionHost:
 
     def __init__(self, lab, folder):
         self.lab = lab
-        self.password = secrets.token_urlsafe(12)
+        self.password = clients.random_password(12)
         secret = secrets.token_urlsafe(30)
         secret_file = folder / "ses-secret"
         secret_file.write_text(secret + "\n")

@@ -237,6 +237,8 @@ impl Supervisor {
                     return Watch::Exited(status);
                 }
                 request = self.inbox.recv() => match request {
+                    // NOTE: a SIGHUP in the child's first milliseconds, before it
+                    // installs its handler, ends it and this loop restarts it.
                     Some(Request::Reload) => signal(child, Signal::SIGHUP),
                     Some(Request::Replace(sockets)) => return Watch::Replace(sockets),
                     Some(Request::Stop(done)) => return Watch::Stop(done),
