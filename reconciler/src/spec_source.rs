@@ -35,10 +35,12 @@ impl Revision {
     }
 }
 
-/// Reads, validates and identifies the spec at `path`.
+/// Reads, validates and identifies the spec at `path`. The spec and its
+/// content hash come from one read, so an edit in between cannot pair a spec
+/// with another file's revision.
 pub fn load(path: &Path) -> Result<LoadedSpec, SpecErrors> {
-    let spec = mailroom_spec::load_file(path)?;
-    let bytes = std::fs::read(path).unwrap_or_default();
+    let bytes = mailroom_spec::read_file(path)?;
+    let spec = mailroom_spec::load_slice(&bytes)?;
     Ok(LoadedSpec { spec, revision: revision_of(path, &bytes) })
 }
 

@@ -12,7 +12,7 @@ mod schema_check;
 pub mod types;
 
 pub use directory::{Directory, Resolution};
-pub use load::{load_file, load_slice};
+pub use load::{load_file, load_slice, read_file};
 pub use problem::{Problem, SpecErrors};
 pub use schema::{SCHEMA_ID, json_schema, json_schema_text};
 pub use types::*;

@@ -13,8 +13,13 @@ pub use crate::schema::{json_schema, json_schema_text};
 
 /// Loads and validates the spec file at `path`.
 pub fn load_file(path: &Path) -> Result<HostSpec, SpecErrors> {
-    let bytes = input::read(path)?;
-    load_slice(&bytes)
+    load_slice(&read_file(path)?)
+}
+
+/// Reads the spec file at `path`, reporting a missing or unreadable file as
+/// a problem like any other.
+pub fn read_file(path: &Path) -> Result<Vec<u8>, SpecErrors> {
+    Ok(input::read(path)?)
 }
 
 /// Loads and validates a spec from its bytes, reporting every problem found

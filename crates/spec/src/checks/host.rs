@@ -172,38 +172,36 @@ fn is_aws_region(region: &str) -> bool {
 }
 
 fn check_limits(spec: &HostSpec, findings: &mut Findings) {
-    if spec.limits.max_message_size == 0 {
-        findings.add(
-            "/limits/max_message_size",
-            SemanticViolation::ZeroLimit("max_message_size"),
-        );
-    }
-    if spec.limits.max_recipients == 0 {
-        findings.add(
-            "/limits/max_recipients",
-            SemanticViolation::ZeroLimit("max_recipients"),
-        );
-    }
-    if spec.limits.max_queue_lifetime_hours == 0 {
-        findings.add(
-            "/limits/max_queue_lifetime_hours",
-            SemanticViolation::ZeroLimit("max_queue_lifetime_hours"),
-        );
-    }
+    let limits = &spec.limits;
+    check_nonzero(
+        "limits",
+        &[
+            ("max_message_size", limits.max_message_size),
+            ("max_recipients", u64::from(limits.max_recipients)),
+            ("max_queue_lifetime_hours", u64::from(limits.max_queue_lifetime_hours)),
+        ],
+        findings,
+    );
 }
 
 fn check_submission(spec: &HostSpec, findings: &mut Findings) {
-    if spec.submission.auth_failure_burst == 0 {
-        findings.add(
-            "/submission/auth_failure_burst",
-            SemanticViolation::ZeroLimit("auth_failure_burst"),
-        );
-    }
-    if spec.submission.auth_lockout_seconds == 0 {
-        findings.add(
-            "/submission/auth_lockout_seconds",
-            SemanticViolation::ZeroLimit("auth_lockout_seconds"),
-        );
+    let submission = &spec.submission;
+    check_nonzero(
+        "submission",
+        &[
+            ("auth_failure_burst", u64::from(submission.auth_failure_burst)),
+            ("auth_lockout_seconds", u64::from(submission.auth_lockout_seconds)),
+        ],
+        findings,
+    );
+}
+
+/// Reports each field of the `section` object whose value is zero.
+fn check_nonzero(section: &str, fields: &[(&'static str, u64)], findings: &mut Findings) {
+    for &(name, value) in fields {
+        if value == 0 {
+            findings.add(format!("/{section}/{name}"), SemanticViolation::ZeroLimit(name));
+        }
     }
 }
 
