@@ -77,7 +77,7 @@ enum Command {
     },
     /// List the outbound queue, or retry or delete entries.
     Queue {
-        /// Host spec whose state directory holds the queue.
+        /// Host spec whose state directory contains the queue.
         #[arg(long)]
         spec: PathBuf,
         #[command(subcommand)]

@@ -1,4 +1,4 @@
-//! What a pass writes for the daemons: the certificate in use and the
+//! Files a pass writes for the daemons: the certificate in use and the
 //! runtime config.
 
 use std::path::PathBuf;

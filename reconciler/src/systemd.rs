@@ -45,7 +45,7 @@ pub fn watchdog() {
 ///
 /// Parsed here rather than with `sd_notify::watchdog_enabled`, which also
 /// requires `WATCHDOG_PID`; the man page makes that variable optional and
-/// only says that, when set, it must name this process.
+/// requires only that, when set, it names this process.
 pub fn watchdog_interval() -> Option<Duration> {
     let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok().filter(|usec| *usec > 0)?;
     if let Ok(pid) = std::env::var("WATCHDOG_PID") {

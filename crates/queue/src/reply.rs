@@ -33,7 +33,7 @@ impl Reply {
     }
 }
 
-/// Why bytes from the server are not a reply.
+/// Reason bytes from the server are not a reply.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReplyError {
     #[error("reply line longer than {MAX_LINE} bytes")]

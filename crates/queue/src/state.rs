@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 /// First retry delay (Postfix `minimal_backoff_time`, 300 s).
 pub const MIN_BACKOFF: TimeDelta = TimeDelta::seconds(300);
 
-/// Longest retry delay (Postfix `maximal_backoff_time` is 4000 s; one hour
+/// Maximum retry delay (Postfix `maximal_backoff_time` is 4000 s; one hour
 /// here).
 pub const MAX_BACKOFF: TimeDelta = TimeDelta::seconds(3600);
 
-/// What the queue knows about the attempts on one entry. A missing state file
+/// The record of delivery attempts on one entry. A missing state file
 /// means no attempt yet and the entry is due now.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryState {
@@ -19,7 +19,7 @@ pub struct EntryState {
     /// Earliest time of the next attempt; `None` means now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_attempt: Option<DateTime<Utc>>,
-    /// Why the last attempt did not deliver, such as the relay's reply.
+    /// Reason the last attempt did not deliver, such as the relay's reply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
     /// The last attempt timed out after the final dot, so the relay may have

@@ -23,7 +23,7 @@ pub struct HostSpec {
     /// headers and as the certificate's first name.
     #[schemars(pattern(patterns::DNS_NAME), length(max = 253))]
     pub hostname: String,
-    /// Folder that holds certificates, keys, the queue and the mail store.
+    /// Folder that contains certificates, keys, the queue and the mail store.
     /// A relative path is relative to the working directory of `mailroom`.
     #[serde(default = "default_state_dir")]
     #[schemars(length(min = 1))]

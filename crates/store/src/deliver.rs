@@ -7,7 +7,7 @@ use crate::durable::{sync_dir, write_synced};
 use crate::filename::unique_name;
 use crate::{Error, Store};
 
-/// Where one message was stored.
+/// The location of one stored message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivered {
     pub account: String,
@@ -18,7 +18,7 @@ impl Store {
     /// Stores `message` in the INBOX of every account in `accounts`, durably.
     ///
     /// Returns only after every copy and every `new/` folder has been fsynced.
-    /// On error, copies already renamed into `new/` stay (the caller answers 4xx
+    /// On error, copies already renamed into `new/` stay (the caller replies 4xx
     /// and the sender retries, as with any MTA), and no partial file is left in
     /// `new/`: a partial file can only be in `tmp/`, which readers ignore.
     pub fn deliver(&self, accounts: &[String], message: &[u8]) -> Result<Vec<Delivered>, Error> {

@@ -49,7 +49,7 @@ impl CertificateError {
     }
 }
 
-/// What the spec asks for.
+/// The certificate the spec requests.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DesiredCertificate {
     /// `hostname` first, then the extra names.
@@ -104,7 +104,7 @@ impl DesiredCertificate {
     }
 }
 
-/// What is on disk.
+/// The certificate found on disk.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservedCertificate {
     pub names: Vec<String>,
@@ -166,7 +166,7 @@ pub fn apply(desired: &DesiredCertificate, action: &CertificateAction) -> Result
     }
 }
 
-/// The status condition for what was observed.
+/// Returns the status condition for the observed certificate.
 pub fn condition(desired: &DesiredCertificate, observed: &ObservedCertificate) -> Condition {
     let condition = match desired.source {
         Source::Acme => Condition::ready("Issued", "certificate issued by the ACME server"),

@@ -57,7 +57,7 @@ impl DaemonKind {
         }
     }
 
-    /// The listener roles this daemon serves.
+    /// Returns the listener roles this daemon serves.
     pub fn roles(self) -> &'static [ListenerRole] {
         match self {
             Self::Smtpd => &[ListenerRole::Mx, ListenerRole::Submission, ListenerRole::Submissions],
@@ -76,7 +76,7 @@ impl DaemonKind {
     }
 }
 
-/// What the supervisor has seen of its child.
+/// Facts the supervisor has observed about its child.
 #[derive(Debug, Clone, Default)]
 pub struct DaemonState {
     pub pid: Option<u32>,
@@ -148,7 +148,7 @@ impl Daemon {
         }
     }
 
-    /// The status condition of this daemon, after probing `addresses`.
+    /// Returns the status condition of this daemon, after probing `addresses`.
     pub async fn condition(&self, addresses: &[(ListenerRole, SocketAddr)]) -> Condition {
         let state = self.state();
         let with_facts = |condition: Condition| {

@@ -2,7 +2,7 @@
 //!
 //! `observe` reads the world, `plan` compares it with the spec and returns the
 //! actions needed (printable for `mailroom plan`), `apply` performs one action
-//! idempotently. A controller is never given the reason it runs. Errors say whether
+//! idempotently. A controller is never given the reason it runs. Errors state whether
 //! retrying can help: transient ones retry with capped, jittered backoff;
 //! permanent ones are shown in status and wait for the spec or the operator's
 //! files to change.

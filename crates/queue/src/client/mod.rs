@@ -26,14 +26,14 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// How the connection becomes TLS.
+/// The way the connection becomes TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TlsMode {
     Starttls,
     Implicit,
 }
 
-/// Where and how to relay.
+/// The relay to deliver through and how to reach it.
 #[derive(Debug, Clone)]
 pub struct RelayTarget {
     pub host: String,
@@ -73,7 +73,7 @@ impl Default for Timeouts {
     }
 }
 
-/// Why a relay attempt failed before any recipient had a result. Every
+/// Failure of a relay attempt before any recipient had a result. Every
 /// variant is worth a retry later except where the queue decides otherwise.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {

@@ -21,7 +21,7 @@ struct Opened {
     extensions: Reply,
 }
 
-/// What happened to one recipient.
+/// Outcome for one recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RecipientResult {
     Delivered,
@@ -105,7 +105,7 @@ fn mail_from_command(sender: &str, message: &[u8], extensions: &Reply) -> String
     command
 }
 
-/// Reads the greeting in clear text, checks for STARTTLS and asks for it.
+/// Reads the greeting in clear text, checks for STARTTLS and requests it.
 async fn starttls(
     mut plain: Connection<TcpStream>,
     target: &RelayTarget,
@@ -209,7 +209,7 @@ fn failure(reply: &Reply) -> RecipientResult {
 /// Sends QUIT and reads its reply; a failure here changes nothing.
 async fn quit(session: &mut Session, timeouts: &Timeouts) {
     if let Err(error) = session.command("QUIT", "QUIT", timeouts.command).await {
-        tracing::debug!(%error, "relay did not answer QUIT");
+        tracing::debug!(%error, "relay did not reply to QUIT");
     }
 }
 

@@ -109,7 +109,7 @@ pub fn repository_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
 }
 
-/// Returns a loopback port that no listener holds now.
+/// Returns a loopback port that no listener uses now.
 ///
 /// The probe socket is closed before the stand-in binds the port, so two tests
 /// running in parallel could draw the same port, and one would then talk to
